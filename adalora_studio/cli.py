@@ -1,0 +1,307 @@
+"""Headless command line: ``adalora-studio SUBCOMMAND``. With no subcommand the window opens (see ``__main__``).
+
+Heavy libraries are imported inside the commands that need them, so ``--help`` is instant and importing this module
+pulls in neither torch nor Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from . import __version__
+from .core.errors import ConfigErrors, StudioError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_STOPPED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand (also used to document them in README)."""
+    parser = argparse.ArgumentParser(
+        prog="adalora-studio",
+        description="Fine-tune Hugging Face models with AdaLoRA and watch the rank budget move. "
+        "With no subcommand the desktop app opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"adalora-studio {__version__}")
+    parser.add_argument("--config", metavar="RUN_JSON", help="open the app with this config loaded into the wizard")
+    parser.add_argument("--start", action="store_true", help="with --config: start that run right away")
+    parser.add_argument("--open", metavar="RUN_DIR", dest="open_run", help="open the app on a run folder (replay)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("launch", help="open the app; without a display, run the demo fine-tune headless instead")
+    p.set_defaults(func=cmd_launch)
+
+    p = sub.add_parser("demo", help="fine-tune the bundled model on the bundled demo dataset, headless")
+    p.add_argument("--task", choices=("text-classification", "causal-lm"), default="text-classification")
+    p.add_argument("--output-dir", help="folder that receives the run folder (default: the user's runs folder)")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many optimizer steps (default: 3 epochs)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train from a config file, or continue a stopped run with --resume")
+    p.add_argument("config", nargs="?", help="run config (.json or .yaml)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its last checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar; only the final summary")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("validate", help="check a config without training: data, model, ranks, steps")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("inspect", help="print the per-matrix rank table of an AdaLoRA adapter or run folder")
+    p.add_argument("path", help="an adapter folder (adapter_config.json) or a run folder")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("export", help="export a finished run: plain LoRA, merged model, or rank table")
+    p.add_argument("run_dir", help="a finished run folder")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--as-lora", metavar="OUT_DIR", help="fold the kept triplets into a standard LoRA adapter")
+    group.add_argument("--merged", metavar="OUT_DIR", help="save the base model with the adapter merged in")
+    group.add_argument("--ranks-csv", metavar="OUT_CSV", help="write the final rank table as CSV")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("init-config", help="write a commented starting config")
+    p.add_argument("path", nargs="?", default="run.json")
+    p.add_argument("--task", choices=("text-classification", "causal-lm"), default="text-classification")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=cmd_init_config)
+
+    p = sub.add_parser("runs", help="list runs in the runs folder")
+    p.add_argument("--dir", help="runs folder (default: the user's runs folder)")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("install-desktop", help="add AdaLoRA Studio to the start menu (per user)")
+    p.set_defaults(func=cmd_install_desktop)
+    p = sub.add_parser("uninstall-desktop", help="remove the start-menu entry")
+    p.set_defaults(func=cmd_uninstall_desktop)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return open_app(config_path=args.config, start=args.start, open_run=args.open_run)
+    try:
+        return int(args.func(args))
+    except ConfigErrors as exc:
+        _err("the config has problems:\n" + "\n".join(f"  - {e}" for e in exc.errors))
+        return EXIT_INVALID
+    except StudioError as exc:
+        _err(exc.user_message())
+        return EXIT_INVALID
+
+
+def _err(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------- the app
+
+
+def has_display() -> bool:
+    """True when a window can be shown (X11/Wayland on Linux; always on Windows and macOS)."""
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return False
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def open_app(config_path: str | None = None, start: bool = False, open_run: str | None = None) -> int:
+    """Open the desktop window."""
+    from .gui.app import run_app
+
+    return run_app(config_path=config_path, start=start, open_run=open_run)
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    """Open the app, or run the demo headless when no display is available."""
+    if has_display():
+        return open_app()
+    print("No display found (neither DISPLAY nor WAYLAND_DISPLAY is set): running the demo fine-tune headless.")
+    print("On a desktop, `adalora-studio` opens the app instead.\n")
+    return cmd_demo(argparse.Namespace(task="text-classification", output_dir=None, max_steps=0))
+
+
+# ------------------------------------------------------------------------------------------- training
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the bundled demo headless."""
+    from .core.config import with_section
+    from .core.presets import demo_config
+
+    cfg = demo_config(args.task)
+    if args.output_dir:
+        cfg = cfg.replace(output_dir=str(Path(args.output_dir).resolve()))
+    if args.max_steps:
+        cfg = with_section(cfg, "training", max_steps=args.max_steps)
+    print(f"Demo: {cfg.task} on {cfg.data.train_file}")
+    return _train(cfg, resume_from=None, quiet=False, plots=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train from a config file or resume a run."""
+    from .core.config import load_config
+
+    if args.resume:
+        from .core.runs import RunFolder
+
+        folder = RunFolder(Path(args.resume))
+        if not folder.run_json.exists():
+            _err(f"{args.resume}: not a run folder (no run.json)")
+            return EXIT_INVALID
+        cfg = folder.read_config()
+        return _train(cfg, resume_from=folder.path, quiet=args.quiet, plots=True)
+    if not args.config:
+        _err("give a config file (adalora-studio train run.json) or --resume RUN_DIR")
+        return EXIT_INVALID
+    cfg = load_config(args.config)
+    return _train(cfg, resume_from=None, quiet=args.quiet, plots=True)
+
+
+def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
+    from .core.config import check_config
+    from .core.events import Failed, Finished, RunStarted, Stopped, StopToken
+    from .progress import ProgressPrinter
+
+    check_config(cfg)
+    print("Loading libraries, model and data…", flush=True)
+    from .core.engine import run
+
+    stop = StopToken()
+    printer = ProgressPrinter(stream=sys.stdout, quiet=quiet)
+    previous = _install_stop_handler(stop)
+    run_dir = ""
+    code = EXIT_FAILED
+    try:
+        for event in run(cfg, stop=stop, resume_from=resume_from):
+            printer.handle(event)
+            if isinstance(event, RunStarted):
+                run_dir = event.run_dir
+            elif isinstance(event, Finished):
+                code = EXIT_OK
+            elif isinstance(event, Stopped):
+                code = EXIT_STOPPED
+            elif isinstance(event, Failed):
+                code = EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if plots and run_dir and code != EXIT_FAILED:
+        from .core.plots_svg import write_run_plots
+
+        written = write_run_plots(Path(run_dir))
+        for path in written:
+            print(f"Plot:    {path}")
+    return code
+
+
+def _install_stop_handler(stop: Any) -> Any:
+    """First Ctrl+C asks the engine to checkpoint and stop; a second one aborts."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.stop_requested:
+            raise KeyboardInterrupt
+        print("\nStopping after this step and writing a checkpoint… (Ctrl+C again to abort)", flush=True)
+        stop.request_stop()
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+# -------------------------------------------------------------------------------------------- checks
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate a config against its data and model without training."""
+    from .core.config import check_config, load_config
+    from .core.validate import validate_run
+
+    cfg = check_config(load_config(args.config))
+    report = validate_run(cfg)
+    for line in report.lines():
+        print(line)
+    print("\nOK: the config is valid.")
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print the rank table of an adapter (or a run's adapter)."""
+    from .core.export import format_rank_table, read_adapter_ranks
+
+    path = Path(args.path)
+    if (path / "adapter" / "adapter_config.json").exists():
+        path = path / "adapter"
+    print(format_rank_table(read_adapter_ranks(path)))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a finished run."""
+    from .core import export
+
+    run_dir = Path(args.run_dir)
+    if args.as_lora:
+        out = export.export_run_as_lora(run_dir, Path(args.as_lora))
+        print(f"Plain LoRA adapter written to {out}")
+    elif args.merged:
+        out = export.export_run_merged(run_dir, Path(args.merged))
+        print(f"Merged model written to {out}")
+    else:
+        out = export.export_rank_csv(run_dir, Path(args.ranks_csv))
+        print(f"Rank table written to {out}")
+    return EXIT_OK
+
+
+def cmd_init_config(args: argparse.Namespace) -> int:
+    """Write a commented starting config."""
+    from .core.atomic import atomic_write_text
+    from .core.config import commented_json
+    from .core.presets import demo_config
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        _err(f"{path} exists; use --force to overwrite it")
+        return EXIT_INVALID
+    atomic_write_text(path, commented_json(demo_config(args.task)))
+    print(f"Wrote {path}. Edit it, check it with `adalora-studio validate {path}`, "
+          f"then run `adalora-studio train {path}`.")
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List runs."""
+    from .core.runs import list_runs
+
+    runs = list_runs(Path(args.dir) if args.dir else None)
+    if not runs:
+        print("No runs yet. Start one with `adalora-studio demo` or `adalora-studio train run.json`.")
+        return EXIT_OK
+    for r in runs:
+        print(f"{r.status:9} step {r.step:>6}  {r.name:30}  {r.path}")
+    return EXIT_OK
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    """Install the start-menu entry."""
+    from .desktop import install_desktop
+
+    for path in install_desktop():
+        print(f"Installed {path}")
+    return EXIT_OK
+
+
+def cmd_uninstall_desktop(args: argparse.Namespace) -> int:
+    """Remove the start-menu entry."""
+    from .desktop import uninstall_desktop
+
+    for path in uninstall_desktop():
+        print(f"Removed {path}")
+    return EXIT_OK

@@ -1,0 +1,69 @@
+"""Work the wizard sends to the TorchWorker. Plain functions, no Qt: they run on the worker thread.
+
+Each imports its core module inside the function, because ``core.models`` and ``core.data`` may import torch,
+transformers or datasets at module level and the GUI thread must never pay for (or run) those imports.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from ...core.config import ModelConfig, RunConfig
+
+HUB_HOST = ("huggingface.co", 443)
+OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def describe(model_cfg: ModelConfig, task: str) -> Any:
+    """``core.models.describe_model`` (meta device, no weights): architecture, parameters, adaptable matrices."""
+    from ...core.models import bundled_model_available, describe_model
+
+    if model_cfg.source == "bundled" and not bundled_model_available():
+        from ...core.models import bundled_model_dir
+
+        bundled_model_dir()  # raises ModelError with the pip command that installs the bundled model
+    return describe_model(model_cfg, task)
+
+
+def preview(path: str, fmt: str) -> Any:
+    """``core.data.preview_data``: the first rows, column summaries and the detected column roles."""
+    from ...core.data import preview_data
+
+    return preview_data(path, fmt)
+
+
+def inspect(cfg: RunConfig) -> Any:
+    """``core.data.inspect_dataset``: train/eval sizes, labels and warnings for the chosen column mapping."""
+    from ...core.data import inspect_dataset
+
+    return inspect_dataset(cfg)
+
+
+def probe_devices() -> dict[str, Any]:
+    """Which accelerators torch sees, and what ``device=auto`` / ``precision=auto`` pick."""
+    import torch
+
+    out: dict[str, Any] = {"cuda": torch.cuda.is_available(), "mps": False, "cuda_name": "", "bf16": False}
+    mps = getattr(torch.backends, "mps", None)
+    out["mps"] = bool(mps is not None and mps.is_available())
+    if out["cuda"]:
+        out["cuda_name"] = torch.cuda.get_device_name(0)
+        out["bf16"] = bool(torch.cuda.is_bf16_supported())
+    out["auto_device"] = "cuda" if out["cuda"] else "mps" if out["mps"] else "cpu"
+    out["auto_precision"] = "bf16" if out["bf16"] else "fp32"
+    out["threads"] = torch.get_num_threads()
+    return out
+
+
+def hub_unavailable_reason(timeout: float = 1.5) -> str | None:
+    """Why the model hub cannot be used now, or None when it is reachable. Call off the GUI thread."""
+    for var in OFFLINE_VARS:
+        if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
+            return f"offline mode is on ({var}={os.environ[var]}); use a local folder or GGUF file instead"
+    try:
+        with socket.create_connection(HUB_HOST, timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"{HUB_HOST[0]} cannot be reached ({exc.strerror or exc}); use a local folder or GGUF file instead"

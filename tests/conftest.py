@@ -1,0 +1,55 @@
+"""Shared test setup: headless Qt, an isolated home folder, the repository on sys.path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every platformdirs location at a temporary folder so tests never touch the user's files."""
+    home = tmp_path_factory.mktemp("studio-home")
+    monkeypatch.setenv("ADALORA_STUDIO_HOME", str(home))
+    monkeypatch.delenv("ADALORA_STUDIO_RUNS", raising=False)
+    return home
+
+
+# ------------------------------------------------------------------ tiny models (owner: MODELS)
+
+
+def _tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
+    from tests.tiny_models import make_tiny_model
+
+    return make_tiny_model(kind, tmp_path_factory.mktemp(f"tiny-{kind}"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BERT folder (hidden 32, 2 layers) for ``ModelConfig(source="folder", path=...)``; built once."""
+    return _tiny_model_dir(tmp_path_factory, "bert")
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny GPT-2 causal LM folder (pad token set; also loads for sequence classification); built once."""
+    return _tiny_model_dir(tmp_path_factory, "gpt2")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama causal LM folder (pad token set; also loads for sequence classification); built once."""
+    return _tiny_model_dir(tmp_path_factory, "llama")
