@@ -6,12 +6,14 @@ Run from the repository root after editing the SVG, then commit the PNGs:
 
 Uses PySide6's QtSvg (part of PySide6-Essentials), so no extra tool is needed. The PNGs are what the
 hicolor icon theme, the PyInstaller bundle and ``QIcon`` use at each size; the SVG is installed as the
-scalable variant.
+scalable variant. The same PNGs are packed into ``adalora-studio.ico`` (Windows) and ``adalora-studio.icns``
+(macOS) for the bundle and the shortcuts.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import sys
 from pathlib import Path
 
@@ -51,10 +53,41 @@ def render(svg: Path, sizes: tuple[int, ...] = SIZES, icons_dir: Path = ICONS_DI
     return written
 
 
+ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
+ICNS_TYPES = {16: b"icp4", 32: b"icp5", 64: b"icp6", 128: b"ic07", 256: b"ic08", 512: b"ic09"}
+
+
+def write_ico(out: Path, icons_dir: Path = ICONS_DIR) -> Path:
+    """A Windows .ico holding the PNGs of :data:`ICO_SIZES` (PNG-compressed entries, Windows Vista and later)."""
+    images = [(size, png_path(size, icons_dir).read_bytes()) for size in ICO_SIZES]
+    header = struct.pack("<HHH", 0, 1, len(images))
+    offset = len(header) + 16 * len(images)
+    entries, blobs = b"", b""
+    for size, data in images:
+        side = 0 if size >= 256 else size  # 0 means 256 in the ICO directory
+        entries += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset + len(blobs))
+        blobs += data
+    out.write_bytes(header + entries + blobs)
+    return out
+
+
+def write_icns(out: Path, icons_dir: Path = ICONS_DIR) -> Path:
+    """A macOS .icns holding the PNGs of :data:`ICNS_TYPES` (the PNG-in-ICNS entry types)."""
+    body = b""
+    for size, kind in ICNS_TYPES.items():
+        data = png_path(size, icons_dir).read_bytes()
+        body += kind + struct.pack(">I", 8 + len(data)) + data
+    out.write_bytes(b"icns" + struct.pack(">I", 8 + len(body)) + body)
+    return out
+
+
 def main() -> int:
-    """Render every size and list the files."""
+    """Render every size, then the .ico (Windows) and .icns (macOS) files; list what was written."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    for path in render(ICONS_DIR / f"{ICON_NAME}.svg"):
+    written = render(ICONS_DIR / f"{ICON_NAME}.svg")
+    written.append(write_ico(ICONS_DIR / f"{ICON_NAME}.ico"))
+    written.append(write_icns(ICONS_DIR / f"{ICON_NAME}.icns"))
+    for path in written:
         print(path)
     return 0
 

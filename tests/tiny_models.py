@@ -50,6 +50,26 @@ late broken app update install slow fast thanks please urgent issue ticket suppo
 service subscription cancel upgrade price plan feature request working works screen button click page loading
 question summarize translate explain list write answer instruction response prompt sentence paragraph
 positive negative neutral label review movie great terrible awesome bad happy sad angry
+hi feedback technical hello team words thank cheers advance hey excuse writing reply card data code message
+address tracking used yesterday instead means arrived someone shipment charged confusing factor access else
+settings parcel days lower bill wrong layout username fails credit am mode forgot expired sorry package handle
+version transit send really link receipt profile case stopped search modern looks latest design company clean
+android plus notifications mobile gives vat suggestion colour choose ve uploading tablet paying listening file
+declined within videos useful tutorial sign iphone windows twice received pc month keyboard export drains
+cancelled battery upper tap rewrite reverse politely onboarding lost laptop honestly damaged copy convert
+carrier buttons beginner arrives frozen divided customs changes waiting usually supposed renewed pick log
+download delete costs authentication tv transfer submit smart says pay overcharged merge keeps helpful freezes
+delivered crashing chromebook bank accounts user stuck shows promo paid missing mac images doesn available
+widget verification sync stars size return patient offline monthly editor wanted switch statement save
+recovery recognise locked into filters extremely define cheaper attempts without warning view trial solved
+shared session premium offer minutes getting folders express ended billed tab subtract shortcuts reports
+grinder discount coffee added trouble timeout starter dhl calendar blank annual website verify taking stays
+sort something share sent security screenshot restart passed opened mine lamp hours frustrated desktop
+dashboard courier contact compute client business bar alphabetically won times running rep pro osaka lyon load
+item cost basic ups tiger spinner shoes sam porto office melbourne jacket impressed fan endless driver display
+berlin apple upload toronto today startup monday leeds fix enjoy checkout bottle bigger backpack stone ruined
+replied program priya post pencil numbers nobody network headphones everything dublin denver cloud charging
+chair another disappointed chat austin written store quickly proof pls model meaning marco lena
 """
 
 _PUNCTUATION = list(".,!?;:'\"()-/") + [str(d) for d in range(10)]

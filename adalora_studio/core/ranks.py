@@ -99,18 +99,6 @@ def triplet_scores(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> dict[st
     return out
 
 
-def is_mask_step(step_index: int, total_steps: int, tinit_steps: int, tfinal_steps: int, delta_t: int) -> bool:
-    """Whether peft's ``update_and_allocate(step_index)`` computes a new mask (0-based optimizer-step index).
-
-    True in the budgeting phase every ``delta_t`` steps, and at ``total - tfinal`` where the final mask is forced.
-    In the final phase the fixed pattern is only re-applied, so the allocation does not change.
-    """
-    final_start = total_steps - tfinal_steps
-    if step_index == final_start:
-        return True
-    return tinit_steps < step_index < final_start and step_index % delta_t == 0
-
-
 def matrix_ranks(
     peft_model: Any,
     targets: Sequence["AdaptableMatrix"],

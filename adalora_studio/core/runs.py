@@ -9,7 +9,7 @@ A run folder looks like::
         labels.json       label names of a classification run
         ranks.json/.csv   final rank per matrix
         adapter/          the final adapter in peft format
-        checkpoints/      step-00000120/ ... (exact resume points)
+        checkpoints/      step-00000120/ ... (exact resume points, see :mod:`.checkpoint`)
         logs/  exports/
         .lock             who is writing this run (see :mod:`adalora_studio.core.lock`)
 """
@@ -44,7 +44,6 @@ the lock: the process died) and ``new`` (no status yet)."""
 MAX_NAME_BYTES = 64
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _TIMESTAMP = "%Y%m%d-%H%M%S"
-_CHECKPOINT_RE = re.compile(r"^(?:step|checkpoint)-(\d+)$")
 
 
 # ------------------------------------------------------------------------------------------------ names
@@ -244,25 +243,22 @@ class RunFolder:
 
     # --- checkpoints
     def checkpoint_path(self, step: int) -> Path:
-        """Where the checkpoint of optimizer step ``step`` lives: ``checkpoints/step-00000120``."""
-        return self.checkpoints_dir / f"step-{int(step):08d}"
+        """Where the checkpoint after optimizer step ``step`` lives, e.g. ``checkpoints/step-00000120``."""
+        from .checkpoint import checkpoint_name
+
+        return self.checkpoints_dir / checkpoint_name(int(step))
 
     def list_checkpoints(self) -> list[Path]:
-        """Checkpoint folders (``step-N`` or ``checkpoint-N``) sorted by step, oldest first.
+        """Complete checkpoints sorted by step, oldest first (one definition: :mod:`.checkpoint`'s).
 
-        Names starting with a dot (a checkpoint still being written) are skipped.
+        A checkpoint still being written (temporary name, or no ``state.json`` yet) is skipped.
         """
-        if not self.checkpoints_dir.is_dir():
-            return []
-        found: list[tuple[int, Path]] = []
-        for child in self.checkpoints_dir.iterdir():
-            match = _CHECKPOINT_RE.match(child.name)
-            if match and child.is_dir():
-                found.append((int(match.group(1)), child))
-        return [p for _, p in sorted(found)]
+        from .checkpoint import list_checkpoints
+
+        return list_checkpoints(self.checkpoints_dir)
 
     def latest_checkpoint(self) -> Path | None:
-        """The checkpoint with the highest step, or None."""
+        """The complete checkpoint with the highest step, or None."""
         checkpoints = self.list_checkpoints()
         return checkpoints[-1] if checkpoints else None
 

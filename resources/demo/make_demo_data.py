@@ -411,16 +411,21 @@ def make_instructions(rng: random.Random) -> list[dict[str, str]]:
     return unique
 
 
-def main() -> None:
-    """Write both files next to this script."""
-    rng = random.Random(SEED)
+def render(seed: int = SEED) -> dict[str, str]:
+    """The text of both files, by file name (what :func:`main` writes)."""
+    rng = random.Random(seed)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["text", "label"])
     writer.writerows(make_tickets(rng))
-    (HERE / "support_tickets.csv").write_text(buffer.getvalue(), encoding="utf-8")
     lines = [json.dumps(pair, ensure_ascii=False) for pair in make_instructions(rng)]
-    (HERE / "instructions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"support_tickets.csv": buffer.getvalue(), "instructions.jsonl": "\n".join(lines) + "\n"}
+
+
+def main() -> None:
+    """Write both files next to this script."""
+    for name, text in render().items():
+        (HERE / name).write_text(text, encoding="utf-8", newline="\n")
 
 
 if __name__ == "__main__":

@@ -171,14 +171,14 @@ def test_labels_round_trip(tmp_path: Path) -> None:
 def test_checkpoints_sorted_by_step_and_partial_ones_skipped(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path)
     assert folder.list_checkpoints() == [] and folder.latest_checkpoint() is None
-    for step in (120, 5, 40):
+    for step in (120, 5, 40, 1000):
         folder.checkpoint_path(step).mkdir(parents=True)
-    (folder.checkpoints_dir / "checkpoint-1000").mkdir()
-    (folder.checkpoints_dir / ".step-00002000.tmp").mkdir()  # being written
-    (folder.checkpoints_dir / "step-9999").write_text("a file, not a checkpoint")
+        (folder.checkpoint_path(step) / "state.json").write_text("{}")
+    folder.checkpoint_path(2000).mkdir()  # being written: no state.json yet
+    (folder.checkpoints_dir / ".step-00003000.tmp").mkdir()
     names = [p.name for p in folder.list_checkpoints()]
-    assert names == ["step-00000005", "step-00000040", "step-00000120", "checkpoint-1000"]
-    assert folder.latest_checkpoint().name == "checkpoint-1000"
+    assert names == ["step-00000005", "step-00000040", "step-00000120", "step-00001000"]
+    assert folder.latest_checkpoint() == folder.checkpoint_path(1000)
 
 
 # ------------------------------------------------------------------------------------------------ events

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 from ...core.config import ModelConfig, RunConfig
+from ...core.errors import ConfigError, ConfigErrors, DataError
 
 HUB_HOST = ("huggingface.co", 443)
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -27,18 +29,46 @@ def describe(model_cfg: ModelConfig, task: str) -> Any:
     return describe_model(model_cfg, task)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A data or config problem returned (not raised) so the page can put it next to the control it names."""
+
+    message: str
+    column: str | None = None
+    row: int | None = None
+    field: str = ""
+
+    @classmethod
+    def from_error(cls, exc: Exception) -> "Problem":
+        """Keep the column/row/field a core error names."""
+        if isinstance(exc, DataError):
+            return cls(str(exc), exc.column, exc.row)
+        if isinstance(exc, ConfigErrors) and exc.errors:
+            first = exc.errors[0]
+            return cls(str(exc), field=first.field)
+        if isinstance(exc, ConfigError):
+            return cls(str(exc), field=exc.field)
+        return cls(str(exc))
+
+
 def preview(path: str, fmt: str) -> Any:
-    """``core.data.preview_data``: the first rows, column summaries and the detected column roles."""
+    """``core.data.preview_data`` (the first rows, column summaries, detected roles), or a :class:`Problem`."""
     from ...core.data import preview_data
 
-    return preview_data(path, fmt)
+    try:
+        return preview_data(path, fmt)
+    except (DataError, ConfigError, ConfigErrors) as exc:
+        return Problem.from_error(exc)
 
 
 def inspect(cfg: RunConfig) -> Any:
-    """``core.data.inspect_dataset``: train/eval sizes, labels and warnings for the chosen column mapping."""
+    """``core.data.inspect_dataset`` (sizes, labels, warnings for the mapping), or a :class:`Problem`."""
     from ...core.data import inspect_dataset
 
-    return inspect_dataset(cfg)
+    try:
+        return inspect_dataset(cfg)
+    except (DataError, ConfigError, ConfigErrors) as exc:
+        return Problem.from_error(exc)
 
 
 def probe_devices() -> dict[str, Any]:

@@ -1,0 +1,183 @@
+"""Exports of a trained adapter: rank tables, plain LoRA, and the base model with the adapter merged in.
+
+Every entry point takes a run folder (``run.json`` gives the base model and task, ``adapter/`` the adapter,
+``labels.json`` the labels), an adapter folder, or a live AdaLoRA ``PeftModel``:
+
+- :func:`read_adapter_ranks` / :func:`format_rank_table` - what ``adalora-studio inspect PATH`` prints; works on
+  any peft AdaLoRA (or LoRA) adapter folder and needs no base model.
+- :func:`export_as_lora` - a plain LoRA adapter with per-module ranks (see :mod:`.export_lora`); no base model.
+- :func:`export_merged` - the base model with the adapter merged, saved with ``save_pretrained`` (safetensors)
+  plus its tokenizer, loadable with the Auto classes and no peft.
+
+Without ``out_dir`` a run folder exports to ``<run>/exports/lora`` or ``<run>/exports/merged``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Sequence
+
+from .adapter_info import (
+    AdapterMatrixRank,
+    adapter_dir_of,
+    format_rank_table,
+    read_adapter_config,
+    read_adapter_ranks,
+    tensor_shapes,
+)
+from .config import ModelConfig
+from .errors import ModelError
+from .export_lora import ADAPTER_NAME, adalora_to_lora, export_as_lora as _export_as_lora, publish_dir
+from .runs import RunFolder
+
+__all__ = [
+    "AdapterMatrixRank", "read_adapter_ranks", "format_rank_table", "export_as_lora", "export_merged",
+    "adalora_to_lora", "default_export_dir", "load_adapter_model", "inspect_adapter", "TASK_OF_PEFT_TASK_TYPE",
+]
+
+TASK_OF_PEFT_TASK_TYPE = {"SEQ_CLS": "text-classification", "CAUSAL_LM": "causal-lm"}
+EXPORT_KINDS = ("lora", "merged")
+
+
+def _run_folder(path: Any) -> RunFolder | None:
+    """The run folder ``path`` names, or None when it is not one (an adapter folder, a live model)."""
+    if isinstance(path, RunFolder):
+        return path
+    if isinstance(path, (str, Path)) and (Path(path) / "run.json").is_file():
+        return RunFolder(path)
+    return None
+
+
+def default_export_dir(source: Any, kind: str) -> Path:
+    """``<run>/exports/<kind>`` for a run folder; :class:`ModelError` for anything else (give ``out_dir``)."""
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(EXPORT_KINDS)}")
+    run = _run_folder(source)
+    if run is None:
+        raise ModelError("choose an output folder for the export (only a run folder has a default one)")
+    return run.exports_dir / kind
+
+
+def export_as_lora(
+    source: Any, out_dir: str | Path | None = None, *, uniform_rank: bool = False, adapter_name: str = ADAPTER_NAME
+) -> Path:
+    """Export an AdaLoRA adapter (run folder, adapter folder, or live PeftModel) as plain LoRA; see
+    :func:`adalora_studio.core.export_lora.export_as_lora`. Returns the output folder."""
+    target = Path(out_dir) if out_dir is not None else default_export_dir(source, "lora")
+    return _export_as_lora(source, target, uniform_rank=uniform_rank, adapter_name=adapter_name)
+
+
+def _infer_num_labels(adapter_dir: Path, config: dict[str, Any]) -> int | None:
+    """Number of classes from the saved classifier head in ``modules_to_save`` (None when not found)."""
+    heads = [str(m) for m in (config.get("modules_to_save") or [])]
+    best: tuple[int, int] | None = None
+    for key, shape in tensor_shapes(adapter_dir).items():
+        if len(shape) != 2 or not key.endswith(".weight"):
+            continue
+        parts = key.split(".")
+        if not any(h in parts for h in heads):
+            continue
+        preference = 0 if parts[-2] in ("out_proj", "classifier", "score") else 1
+        if best is None or preference < best[0]:
+            best = (preference, int(shape[0]))
+    return best[1] if best else None
+
+
+def load_adapter_model(
+    adapter_dir: str | Path,
+    model_cfg: ModelConfig,
+    task: str | None = None,
+    label_names: Sequence[str] | None = None,
+) -> tuple[Any, Any]:
+    """``(PeftModel, tokenizer)``: the base model loaded with :func:`models.load_model_and_tokenizer` and the
+    saved adapter on top (float32, eval mode). ``task`` defaults to the adapter's task type; a classifier's
+    labels default to generic names sized from the saved head."""
+    from peft import PeftModel
+
+    from .models import load_model_and_tokenizer
+
+    adapter_dir = adapter_dir_of(adapter_dir)
+    config = read_adapter_config(adapter_dir)
+    if task is None:
+        task = TASK_OF_PEFT_TASK_TYPE.get(str(config.get("task_type")))
+        if task is None:
+            raise ModelError(
+                f"{adapter_dir}: task type {config.get('task_type')!r} is not one the studio runs; "
+                "give the task (text-classification or causal-lm)"
+            )
+    if task == "text-classification" and not label_names:
+        n = _infer_num_labels(adapter_dir, config)
+        label_names = [f"LABEL_{i}" for i in range(n)] if n else None
+    base, tokenizer = load_model_and_tokenizer(model_cfg, task, label_names)
+    try:
+        model = PeftModel.from_pretrained(base, str(adapter_dir), adapter_name=ADAPTER_NAME)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise ModelError(
+            f"the adapter in {adapter_dir} does not fit the base model ({model_cfg.source} {model_cfg.path}): "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Choose the base it was trained on."
+        ) from exc
+    model.eval()
+    return model, tokenizer
+
+
+def export_merged(
+    source: Any,
+    out_dir: str | Path | None = None,
+    *,
+    model_cfg: ModelConfig | None = None,
+    task: str | None = None,
+    label_names: Sequence[str] | None = None,
+    tokenizer: Any = None,
+) -> Path:
+    """Save the base model with the adapter merged in (``merge_and_unload``) plus the tokenizer.
+
+    ``source``: a run folder (base model, task and labels from it), an adapter folder with ``model_cfg`` (and
+    optionally ``task``/``label_names``), or a live PeftModel (merged on a copy; pass ``tokenizer`` to save it
+    too). Returns the output folder, loadable with ``AutoModelFor...from_pretrained`` without peft.
+    """
+    run = _run_folder(source)
+    target = Path(out_dir) if out_dir is not None else default_export_dir(source, "merged")
+    protect: Path | None = None
+    if hasattr(source, "peft_config"):
+        model = copy.deepcopy(source)
+    else:
+        if run is not None:
+            cfg = run.read_config()
+            model_cfg = model_cfg or cfg.model
+            task = task or cfg.task
+            label_names = label_names or run.read_labels() or None
+            adapter_dir = run.adapter_dir
+        elif model_cfg is None:
+            raise ModelError(f"{source} is an adapter folder: say which base model to merge it into")
+        else:
+            adapter_dir = adapter_dir_of(source)
+        protect = adapter_dir
+        model, loaded_tokenizer = load_adapter_model(adapter_dir, model_cfg, task, label_names)
+        tokenizer = tokenizer or loaded_tokenizer
+    try:
+        merged = model.merge_and_unload(safe_merge=True)
+    except ValueError as exc:  # NaNs in the merged weights
+        raise ModelError(f"merging failed: {exc}") from exc
+    except (TypeError, NotImplementedError, AttributeError) as exc:
+        raise ModelError(f"this model's layers cannot be merged ({exc}); export the adapter or LoRA instead") from exc
+    merged.eval()
+
+    def write(staging: Path) -> None:
+        merged.save_pretrained(str(staging))
+        if tokenizer is not None:
+            tokenizer.save_pretrained(str(staging))
+
+    return publish_dir(write, target, protect=protect)
+
+
+def inspect_adapter(path: str | Path) -> str:
+    """The rank table of an adapter or run folder, as ``adalora-studio inspect PATH`` prints it."""
+    adapter_dir = adapter_dir_of(path)
+    config = read_adapter_config(adapter_dir)
+    head = f"{adapter_dir}  ({config.get('peft_type')}"
+    if config.get("init_r"):
+        head += f", init_r {config.get('init_r')}, target_r {config.get('target_r')}"
+    head += f", task {config.get('task_type') or '-'})\n"
+    return head + format_rank_table(read_adapter_ranks(adapter_dir))
+

@@ -1,0 +1,163 @@
+"""Assembling a run before its first step: config, plan, run folder, model, data, accelerator, optimizer.
+
+:func:`validate_run` does the fast checks (config, data inspection, module discovery on the meta device,
+the step plan) so a bad config fails before anything is loaded or written. :func:`build_session` then loads
+and builds everything the loop needs; for a resumed run it also restores the latest checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .checkpoint import Checkpoint, TrainState, latest_checkpoint, load_checkpoint, restore_model_state
+from .config import RunConfig, check_config
+from .errors import RunError
+from .runs import RunFolder
+from .training_setup import (
+    Hardware,
+    build_peft_model,
+    make_accelerator,
+    make_eval_loader,
+    make_optimizer,
+    make_scheduler,
+    make_train_loader,
+    resolve_hardware,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import DataSummary
+    from .models import ModelInfo
+    from .plan import RunPlan
+
+
+@dataclass
+class ValidatedRun:
+    """A config that passed every check that needs no weights."""
+
+    config: RunConfig
+    hardware: Hardware
+    summary: "DataSummary"
+    info: "ModelInfo"
+    plan: "RunPlan"
+    accelerator: Any
+
+
+@dataclass
+class Session:
+    """Everything the training loop works with."""
+
+    config: RunConfig
+    folder: RunFolder
+    hardware: Hardware
+    plan: "RunPlan"
+    info: "ModelInfo"
+    accelerator: Any
+    model: Any
+    """As prepared by accelerate (may be wrapped); use :attr:`peft_model` for peft calls."""
+    peft_model: Any
+    tokenizer: Any
+    optimizer: Any
+    scheduler: Any
+    train_loader: Any
+    eval_loader: Any
+    generator: Any
+    """Seeds the train loader's shuffle; reseeded per epoch."""
+    label_names: tuple[str, ...]
+    n_train: int
+    n_eval: int
+    state: TrainState = field(default_factory=TrainState)
+    resumed: Checkpoint | None = None
+
+
+def validate_run(config: RunConfig) -> ValidatedRun:
+    """Check the config, inspect the data, describe the model and make the plan; raise the first problem.
+
+    Creates the accelerator (the plan needs the number of processes).
+    """
+    from .data import inspect_dataset
+    from .models import describe_model
+    from .plan import make_plan
+
+    check_config(config)
+    hardware = resolve_hardware(config.training)
+    summary = inspect_dataset(config)
+    num_labels = max(len(summary.label_names), 2) if config.task == "text-classification" else 2
+    info = describe_model(config.model, config.task, num_labels=num_labels)
+    accelerator = make_accelerator(config.training, hardware)
+    plan = make_plan(config, summary.n_train, info, num_processes=accelerator.num_processes)
+    return ValidatedRun(config, hardware, summary, info, plan, accelerator)
+
+
+def resume_target(run_dir: str | Path) -> tuple[RunFolder, RunConfig, Path]:
+    """The run folder, its config and its latest complete checkpoint; :class:`RunError` if it cannot resume."""
+    from .checkpoint import list_checkpoints
+
+    folder = RunFolder.open(run_dir)
+    status = folder.read_status()
+    if status is not None and status.state == "finished":
+        raise RunError(f"run '{folder.name}' already finished; start a new run to train again")
+    config = folder.read_config()
+    ckpt = latest_checkpoint(folder.checkpoints_dir)
+    if ckpt is None:
+        found = list_checkpoints(folder.checkpoints_dir)
+        raise RunError(f"run '{folder.name}' has no complete checkpoint to resume from "
+                       f"({len(found)} found in {folder.checkpoints_dir}); start it again instead")
+    return folder, config, ckpt
+
+
+def build_session(validated: ValidatedRun, folder: RunFolder, checkpoint_path: Path | None = None) -> Session:
+    """Load the model and data, build the AdaLoRA model, optimizer, schedule and loaders; restore a checkpoint.
+
+    Seeding happens right before the model is loaded (classifier head and adapter initialisation draw from
+    the global generator), so a hand-written loop that seeds and loads the same way starts identically.
+    """
+    from accelerate.utils import set_seed
+
+    from .data import make_collator, prepare_data
+    from .models import load_model_and_tokenizer
+    from .plan import make_plan
+
+    cfg, accelerator, plan = validated.config, validated.accelerator, validated.plan
+    labels = tuple(validated.summary.label_names) if cfg.task == "text-classification" else ()
+    set_seed(cfg.training.seed)
+    model, tokenizer = load_model_and_tokenizer(cfg.model, cfg.task, labels or None)
+    peft_model = build_peft_model(model, cfg, plan)
+    data = prepare_data(cfg, tokenizer)
+    n_train, n_eval = len(data.train), len(data.eval) if data.eval is not None else 0
+    if n_train != plan.n_train:
+        plan = make_plan(cfg, n_train, validated.info, num_processes=accelerator.num_processes)
+        peft_model.peft_config["default"].total_step = plan.total_steps
+    collator = make_collator(cfg.task, tokenizer)
+    train_loader, generator = make_train_loader(data.train, collator, cfg.training.batch_size)
+    eval_loader = make_eval_loader(data.eval, collator, cfg.training.batch_size) if n_eval else None
+    optimizer = make_optimizer(peft_model, cfg.training)
+    scheduler = make_scheduler(optimizer, cfg.training, plan.total_steps)
+    if eval_loader is not None:
+        model_p, optimizer, train_loader, eval_loader = accelerator.prepare(
+            peft_model, optimizer, train_loader, eval_loader)
+    else:
+        model_p, optimizer, train_loader = accelerator.prepare(peft_model, optimizer, train_loader)
+    session = Session(
+        config=cfg, folder=folder, hardware=validated.hardware, plan=plan, info=validated.info,
+        accelerator=accelerator, model=model_p, peft_model=accelerator.unwrap_model(model_p),
+        tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler, train_loader=train_loader,
+        eval_loader=eval_loader, generator=generator, label_names=labels, n_train=n_train, n_eval=n_eval,
+    )
+    if checkpoint_path is not None:
+        _restore(session, load_checkpoint(checkpoint_path))
+    return session
+
+
+def _restore(session: Session, ckpt: Checkpoint) -> None:
+    if ckpt.state.total_steps and ckpt.state.total_steps != session.plan.total_steps:
+        raise RunError(
+            f"{ckpt.path}: the run planned {ckpt.state.total_steps} optimizer steps but now plans "
+            f"{session.plan.total_steps}; resume with the same data and number of processes as the original run"
+        )
+    restore_model_state(session.peft_model, ckpt)
+    session.optimizer.load_state_dict(ckpt.optimizer)
+    session.scheduler.load_state_dict(ckpt.scheduler)
+    session.state = ckpt.state
+    session.resumed = ckpt

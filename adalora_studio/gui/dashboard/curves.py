@@ -1,0 +1,133 @@
+"""Live curves: task loss (raw and smoothed) with eval loss, the eval metric, the learning rate, and the
+budget b(t) with the current step marked and the total rank actually held overlaid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from . import _plotting as P
+from .state import DashboardState
+
+
+def _live_curve(plot: pg.PlotItem, **kwargs: object) -> pg.PlotDataItem:
+    """A curve for a growing series: clipped to the view and peak-downsampled, so 100k points stay cheap."""
+    curve = plot.plot([], [], **kwargs)
+    curve.setClipToView(True)
+    curve.setDownsampling(auto=True, method="peak")
+    return curve
+
+
+class CurvesView(QWidget):
+    """Four linked plots fed from a :class:`DashboardState` (call :meth:`refresh` from the redraw timer)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(P.BACKGROUND)
+        self.graphics.setMinimumSize(360, 300)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+
+        self.loss_plot = self.graphics.addPlot(row=0, col=0)
+        P.style_plot(self.loss_plot, "Loss", "loss", left_width=P.LEFT_AXIS_WIDTH)
+        legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 200))
+        self.loss_raw = _live_curve(self.loss_plot, pen=pg.mkPen(P.LOSS_RAW, width=1), name="task loss")
+        self.loss_smooth = _live_curve(self.loss_plot, pen=pg.mkPen(P.LOSS_SMOOTH, width=2), name="smoothed")
+        self.eval_loss = self.loss_plot.plot([], [], pen=pg.mkPen(P.EVAL, width=2), symbol="o", symbolSize=6,
+                                             symbolBrush=P.EVAL, symbolPen=None, name="eval loss")
+        legend.setParentItem(self.loss_plot.getViewBox())
+
+        self.metric_plot = self.graphics.addPlot(row=0, col=1)
+        P.style_plot(self.metric_plot, "Eval metric", "metric", left_width=P.LEFT_AXIS_WIDTH)
+        self.metric = self.metric_plot.plot([], [], pen=pg.mkPen(P.EVAL, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=P.EVAL, symbolPen=None)
+        self.metric_hint = P.hint_text(self.metric_plot, "No evaluation yet")
+
+        self.lr_plot = self.graphics.addPlot(row=1, col=0)
+        P.style_plot(self.lr_plot, "Learning rate", "lr", left_width=P.LEFT_AXIS_WIDTH)
+        self.lr = _live_curve(self.lr_plot, pen=pg.mkPen(P.LR, width=2))
+
+        self.budget_plot = self.graphics.addPlot(row=1, col=1)
+        P.style_plot(self.budget_plot, "Rank budget b(t)", "triplets", left_width=P.LEFT_AXIS_WIDTH)
+        legend = self.budget_plot.addLegend(offset=(-8, 8), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 200))
+        self.warmup_region = pg.LinearRegionItem(movable=False, brush=(120, 120, 120, 30), pen=pg.mkPen(None))
+        self.final_region = pg.LinearRegionItem(movable=False, brush=(120, 120, 120, 30), pen=pg.mkPen(None))
+        for region in (self.warmup_region, self.final_region):
+            region.setZValue(-10)
+            region.hide()
+            self.budget_plot.addItem(region, ignoreBounds=True)
+        self.budget = self.budget_plot.plot([], [], pen=pg.mkPen(P.BUDGET, width=2), name="scheduled b(t)")
+        self.budget.setDownsampling(auto=True, method="peak")
+        self.held = self.budget_plot.plot([], [], pen=pg.mkPen(P.HELD, width=2), stepMode=None, symbol="o",
+                                          symbolSize=5, symbolBrush=P.HELD, symbolPen=None, name="rank held")
+        self.step_marker = pg.InfiniteLine(angle=90, movable=False,
+                                           pen=pg.mkPen(P.MARKER, width=1, style=Qt.PenStyle.DashLine))
+        self.step_marker.hide()
+        self.budget_plot.addItem(self.step_marker, ignoreBounds=True)
+        legend.setParentItem(self.budget_plot.getViewBox())
+
+        for plot in (self.metric_plot, self.lr_plot, self.budget_plot):
+            plot.setXLink(self.loss_plot)
+        self._budget_for: object = None
+
+    @property
+    def plots(self) -> dict[str, pg.PlotItem]:
+        """The plots by file-friendly name (used by plot export)."""
+        return {"loss": self.loss_plot, "eval_metric": self.metric_plot, "learning_rate": self.lr_plot,
+                "budget": self.budget_plot}
+
+    def clear(self) -> None:
+        """Back to empty plots."""
+        for curve in (self.loss_raw, self.loss_smooth, self.eval_loss, self.metric, self.lr, self.budget, self.held):
+            curve.setData([], [])
+        self.step_marker.hide()
+        self.warmup_region.hide()
+        self.final_region.hide()
+        self.metric_hint.show()
+        self._budget_for = None
+
+    def refresh(self, state: DashboardState) -> None:
+        """Push the state's arrays into the curves (setData on views of preallocated arrays)."""
+        steps = state.steps.view()
+        self.loss_raw.setData(steps, state.task_loss.view())
+        self.loss_smooth.setData(steps, state.loss_ema.view())
+        self.lr.setData(steps, state.lr.view())
+        eval_steps = state.eval_steps.view()
+        self.eval_loss.setData(eval_steps, state.eval_loss.view())
+        metric = state.eval_metric.view()
+        self.metric.setData(eval_steps, metric)
+        has_metric = bool(len(metric)) and bool(np.isfinite(metric).any())
+        self.metric_hint.setVisible(not has_metric)
+        name = state.metric_name or "metric"
+        self.metric_plot.setTitle(f"Eval {name}", color=P.FOREGROUND, size="10pt")
+        self.metric_plot.getAxis("left").setLabel(name, color=P.FOREGROUND)
+        if not has_metric and state.started is not None:
+            every = state.started.config.get("training", {}).get("eval_every", 0) if isinstance(
+                state.started.config, dict) else 0
+            when = f"every {every} steps" if every else "at the end of each epoch"
+            self.metric_hint.setText(f"No evaluation yet (runs {when})")
+        self._refresh_budget(state)
+        self.held.setData(state.held_steps.view(), state.held_total.view())
+
+    def _refresh_budget(self, state: DashboardState) -> None:
+        started = state.started
+        if started is not self._budget_for:
+            x, y = state.budget_curve()
+            self.budget.setData(x, y)
+            self._budget_for = started
+            if started is not None and started.total_steps > 0:
+                total = started.total_steps
+                self.warmup_region.setRegion((0, started.tinit_steps + 1))
+                self.final_region.setRegion((total - started.tfinal_steps, total))
+                self.warmup_region.setVisible(started.tinit_steps > 0)
+                self.final_region.setVisible(started.tfinal_steps > 0)
+                for plot in self.plots.values():
+                    plot.setXRange(0, total, padding=0.02)
+                    plot.enableAutoRange(axis="x", enable=False)
+        step = state.current_step
+        self.step_marker.setVisible(started is not None)
+        self.step_marker.setValue(step)

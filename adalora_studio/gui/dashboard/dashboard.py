@@ -1,0 +1,246 @@
+"""The dashboard widget: composes the views over one :class:`DashboardState` and redraws at most ~10 times/s.
+
+Live: connect ``TorchWorker.event`` to :meth:`Dashboard.apply_event`. Replay: :meth:`Dashboard.load_run` reads a
+run folder's ``events.jsonl`` (and keeps following it while another process is still writing it).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from ...core.events import Event, RunStarted
+from .curves import CurvesView
+from .finish_panel import FinishPanel
+from .log_pane import LogPane
+from .plot_export import save_plots
+from .progress import ProgressView
+from .rank_bars import RankBarsView
+from .rank_heatmap import RankHeatmapView
+from .run_follower import RunFollower
+from .snapshot_slider import SnapshotSlider
+from .state import (
+    PART_CURVES,
+    PART_FINISH,
+    PART_LOG,
+    PART_PROGRESS,
+    PART_RANKS,
+    STATUS_EMPTY,
+    STATUS_RUNNING,
+    DashboardState,
+    LogLine,
+)
+
+REDRAW_INTERVAL_MS = 100
+"""Redraws are coalesced: at most one per interval (10 Hz), however fast events arrive."""
+MEMORY_INTERVAL_MS = 1000
+EMPTY_TEXT = ("<h3>No run to show</h3><p>Start a run from <b>New fine-tune…</b> or open a run folder "
+              "(<b>File ▸ Open run…</b>) to replay it.</p>")
+
+
+class Dashboard(QWidget):
+    """Live and replayed view of one run."""
+
+    stop_requested = Signal()
+    resume_requested = Signal(str)
+    """The run folder to resume (pass it to ``TorchWorker.start_run(config, resume_from=...)``)."""
+    export_lora = Signal(str)
+    export_merged = Signal(str)
+    export_csv = Signal(str)
+    plots_exported = Signal(object)
+    """The list of files :meth:`export_plots` wrote."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = DashboardState()
+        self.live = False
+        """True while this app's worker drives the run (Stop is offered)."""
+        self._build()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw_timer.timeout.connect(self.redraw)
+        self._memory_timer = QTimer(self)
+        self._memory_timer.setInterval(MEMORY_INTERVAL_MS)
+        self._memory_timer.timeout.connect(lambda: self.progress.refresh_memory(self.state))
+        self.follower = RunFollower(self)
+        self.follower.events.connect(self.apply_events)
+        self.follower.ended.connect(self._on_follow_ended)
+        self._shown_snapshot: object = None
+        self.redraw_count = 0
+        self.redraw()
+
+    def _build(self) -> None:
+        self.progress = ProgressView()
+        self.curves = CurvesView()
+        self.rank_bars = RankBarsView()
+        self.heatmap = RankHeatmapView()
+        self.slider = SnapshotSlider()
+        self.log_pane = LogPane()
+        self.finish_panel = FinishPanel()
+        self.finish_panel.hide()
+
+        ranks = QSplitter(Qt.Orientation.Vertical)
+        ranks.addWidget(self.rank_bars)
+        ranks.addWidget(self.heatmap)
+        ranks_box = QWidget()
+        ranks_layout = QVBoxLayout(ranks_box)
+        ranks_layout.setContentsMargins(0, 0, 0, 0)
+        ranks_layout.addWidget(ranks, 1)
+        ranks_layout.addWidget(self.slider)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.curves)
+        plots.addWidget(ranks_box)
+        plots.setStretchFactor(0, 5)
+        plots.setStretchFactor(1, 4)
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(plots)
+        body.addWidget(self.log_pane)
+        body.setStretchFactor(0, 5)
+        body.setStretchFactor(1, 1)
+        body.setSizes([700, 120])
+
+        run_page = QWidget()
+        run_layout = QVBoxLayout(run_page)
+        run_layout.setContentsMargins(4, 4, 4, 4)
+        run_layout.addWidget(self.progress)
+        run_layout.addWidget(body, 1)
+        run_layout.addWidget(self.finish_panel)
+
+        self.empty_label = QLabel(EMPTY_TEXT)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty_label)
+        self.pages.addWidget(run_page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self.progress.stop_clicked.connect(self._on_stop)
+        self.progress.resume_clicked.connect(lambda: self.resume_requested.emit(self.state.run_dir))
+        self.slider.index_changed.connect(lambda _i: self._show_snapshot())
+        self.finish_panel.export_lora.connect(self.export_lora)
+        self.finish_panel.export_merged.connect(self.export_merged)
+        self.finish_panel.export_csv.connect(self.export_csv)
+        self.finish_panel.export_plots.connect(self.export_plots_dialog)
+
+    # ------------------------------------------------------------------ feeding
+
+    def apply_event(self, event: Event) -> None:
+        """Fold a live event into the state; the redraw follows within ~100 ms (cheap: no drawing here)."""
+        if isinstance(event, RunStarted) and self.follower.following is None:
+            self.live = True
+        self.state.apply(event)
+        self._schedule()
+
+    def apply_events(self, events: list[Event]) -> None:
+        """Fold many events (one redraw for all)."""
+        for event in events:
+            self.state.apply(event)
+        self._schedule()
+
+    def load_run(self, run_dir: str | Path) -> None:
+        """Replay a run folder's ``events.jsonl``; keep following it while another process writes it."""
+        self.reset()
+        self.follower.start(Path(run_dir), self.state)
+        self.redraw()
+
+    def reset(self) -> None:
+        """Back to the empty state (stops following a run folder)."""
+        self.follower.stop()
+        self.live = False
+        self.state.reset()
+        self.curves.clear()
+        self.rank_bars.clear()
+        self.heatmap.clear()
+        self.log_pane.clear_lines()
+        self.slider.live_box.setChecked(True)
+        self.slider.set_count(0)
+        self._shown_snapshot = None
+        self.redraw()
+
+    def _schedule(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _on_follow_ended(self, interrupted: bool) -> None:
+        if interrupted:
+            self.state.mark_interrupted()
+        self._schedule()
+
+    def _on_stop(self) -> None:
+        self.progress.set_stopping()
+        self.stop_requested.emit()
+
+    # ------------------------------------------------------------------ drawing
+
+    def redraw(self) -> None:
+        """Draw what changed since the last redraw (the timer calls this; tests may call it directly)."""
+        self._redraw_timer.stop()
+        parts = self.state.take_dirty()
+        self.redraw_count += 1
+        empty = self.state.status == STATUS_EMPTY
+        self.pages.setCurrentIndex(0 if empty else 1)
+        if empty:
+            self._memory_timer.stop()
+            return
+        if PART_CURVES in parts:
+            self.curves.refresh(self.state)
+        if PART_RANKS in parts:
+            self.slider.set_count(len(self.state.snapshots))
+            self._show_snapshot()
+        if PART_PROGRESS in parts or PART_FINISH in parts:
+            self.progress.refresh(self.state, live=self.live)
+            running = self.state.status == STATUS_RUNNING and (self.live or self.follower.following is not None)
+            if running and not self._memory_timer.isActive():
+                self.progress.refresh_memory(self.state)
+                self._memory_timer.start()
+            elif not running:
+                self._memory_timer.stop()
+                self.progress.memory_label.setText("")
+        if PART_LOG in parts:
+            self.log_pane.refresh(self.state)
+        if PART_FINISH in parts:
+            ended = self.state.terminal is not None or not self.state.status == STATUS_RUNNING
+            self.finish_panel.setVisible(ended)
+            if ended:
+                self.finish_panel.refresh(self.state)
+
+    def _show_snapshot(self) -> None:
+        index = self.slider.index
+        snaps = self.state.snapshots
+        snapshot = snaps[index] if 0 <= index < len(snaps) else None
+        self.slider.describe(snapshot)
+        if snapshot is self._shown_snapshot:
+            return
+        self._shown_snapshot = snapshot
+        if snapshot is None:
+            self.rank_bars.clear()
+            self.heatmap.clear()
+            return
+        self.rank_bars.show_snapshot(snapshot, self.state.started)
+        self.heatmap.show_snapshot(snapshot, self.state.started)
+
+    # ------------------------------------------------------------------ export
+
+    def export_plots(self, folder: str | Path) -> list[Path]:
+        """Write every plot as PNG and SVG into ``folder``; returns the files."""
+        self.redraw()
+        plots = {**self.curves.plots, "rank_bars": self.rank_bars.plot, "rank_heatmap": self.heatmap.widget.ci}
+        files = save_plots(plots, Path(folder))
+        self.plots_exported.emit(files)
+        return files
+
+    def export_plots_dialog(self) -> None:
+        """Ask for a folder, then :meth:`export_plots`."""
+        start = str(Path(self.state.run_dir) / "plots") if self.state.run_dir else ""
+        folder = QFileDialog.getExistingDirectory(self, "Save plots as PNG and SVG into…", start)
+        if folder:
+            files = self.export_plots(folder)
+            self.state.logs.append(LogLine(time.time(), "info", f"Saved {len(files)} plot files to {folder}"))
+            self.state.dirty.add(PART_LOG)
+            self._schedule()

@@ -1,0 +1,66 @@
+"""What to do with a finished (or stopped) run: where the adapter is, Open folder, and the exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from ...core.events import Finished
+from .state import STATUS_FINISHED, DashboardState
+
+
+class FinishPanel(QFrame):
+    """Shown under the plots once a run has ended; buttons emit signals with the run folder."""
+
+    export_lora = Signal(str)
+    export_merged = Signal(str)
+    export_csv = Signal(str)
+    export_plots = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.setToolTip("Show the run folder in your file manager")
+        self.lora_button = QPushButton("Export plain LoRA…")
+        self.lora_button.setToolTip("Convert the AdaLoRA adapter to a standard LoRA adapter with per-module ranks")
+        self.merged_button = QPushButton("Export merged model…")
+        self.merged_button.setToolTip("Fold the adapter into a copy of the base model's weights")
+        self.csv_button = QPushButton("Rank table CSV…")
+        self.csv_button.setToolTip("Save the final rank of every matrix as a CSV table")
+        self.plots_button = QPushButton("Plots PNG/SVG…")
+        self.plots_button.setToolTip("Save every dashboard plot as PNG and SVG")
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        for button in (self.open_button, self.lora_button, self.merged_button, self.csv_button, self.plots_button):
+            layout.addWidget(button)
+        self.run_dir = ""
+        self.open_button.clicked.connect(self.open_folder)
+        self.lora_button.clicked.connect(lambda: self.export_lora.emit(self.run_dir))
+        self.merged_button.clicked.connect(lambda: self.export_merged.emit(self.run_dir))
+        self.csv_button.clicked.connect(lambda: self.export_csv.emit(self.run_dir))
+        self.plots_button.clicked.connect(self.export_plots)
+
+    def refresh(self, state: DashboardState) -> None:
+        """Show the adapter location (finished) or the checkpoint (stopped/failed)."""
+        self.run_dir = state.run_dir
+        finished = state.status == STATUS_FINISHED and isinstance(state.terminal, Finished)
+        if finished:
+            self.label.setText(f"<b>Adapter saved</b> to {state.terminal.adapter_dir}")
+        elif state.last_checkpoint:
+            self.label.setText(f"<b>Last checkpoint</b>: {state.last_checkpoint}")
+        else:
+            self.label.setText(f"Run folder: {self.run_dir}")
+        for button in (self.lora_button, self.merged_button, self.csv_button):
+            button.setEnabled(finished)
+        self.open_button.setEnabled(bool(self.run_dir) and Path(self.run_dir).exists())
+
+    def open_folder(self) -> bool:
+        """Open the run folder in the desktop's file manager."""
+        return bool(self.run_dir) and QDesktopServices.openUrl(QUrl.fromLocalFile(self.run_dir))

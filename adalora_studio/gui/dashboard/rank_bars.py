@@ -1,0 +1,154 @@
+"""Per-matrix rank bars: one bar per adapted matrix, grouped by layer, coloured by matrix type, with the init_r
+and average target_r lines; hovering a bar shows its module, rank and the importance of its triplets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+
+from ...core.events import MatrixRank, RanksUpdated, RunStarted
+from . import _plotting as P
+from .state import bar_positions, matrix_types
+
+BAR_WIDTH = 0.8
+TOP_SCORES = 4
+
+
+def format_score(value: float) -> str:
+    """Importance scores span many decades: three significant digits."""
+    return f"{value:.3g}"
+
+
+def matrix_tooltip(m: MatrixRank) -> str:
+    """Hover text for one matrix: name, module, rank/init and its triplet importance."""
+    lines = [f"{m.name}  ({m.matrix_type})", m.module, f"rank {m.rank} / {m.init_rank} (init)"]
+    if m.importance:
+        scores = list(m.importance)
+        if m.kept and len(m.kept) == len(scores):
+            kept = sorted((s for s, k in zip(scores, m.kept) if k), reverse=True)
+            pruned = sorted((s for s, k in zip(scores, m.kept) if not k), reverse=True)
+        else:
+            kept, pruned = sorted(scores, reverse=True), []
+        if kept:
+            top = ", ".join(format_score(s) for s in kept[:TOP_SCORES])
+            more = f" … (lowest kept {format_score(kept[-1])})" if len(kept) > TOP_SCORES else ""
+            lines.append(f"importance of kept triplets: {top}{more}")
+        if pruned:
+            lines.append(f"best pruned triplet: {format_score(pruned[0])}")
+    else:
+        lines.append("importance: not scored yet")
+    return "\n".join(lines)
+
+
+class RankBarsView(QWidget):
+    """Bars of the rank each matrix holds in one snapshot (call :meth:`show_snapshot`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.widget = pg.PlotWidget(background=P.BACKGROUND)
+        self.widget.setMinimumSize(300, 200)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.widget)
+        self.plot: pg.PlotItem = self.widget.getPlotItem()
+        P.style_plot(self.plot, "Rank per matrix", "rank", "layer")
+        self.plot.showGrid(x=False, y=True, alpha=P.GRID_ALPHA)
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
+        self.plot.addItem(self.bars)
+        dash = Qt.PenStyle.DashLine
+        self.init_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#444444", width=1, style=dash),
+                                         label="init_r {value:.0f}", labelOpts={"position": 0.02, "color": "#444444", "fill": (255, 255, 255, 200),
+                                                                               "anchors": [(0, 1), (0, 1)]})
+        self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#d62728", width=1, style=dash),
+                                           label="avg target_r {value:.1f}",
+                                           labelOpts={"position": 0.98, "color": "#d62728", "fill": (255, 255, 255, 200),
+                                                      "anchors": [(1, 1), (1, 1)]})
+        for line in (self.init_line, self.target_line):
+            line.hide()
+            self.plot.addItem(line, ignoreBounds=True)
+        self.legend = pg.LegendItem(offset=(-8, 4), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 210),
+                                    colCount=3)
+        self.legend.setParentItem(self.plot.getViewBox())
+        self._legend_types: list[str] = []
+        self.snapshot: RanksUpdated | None = None
+        self.xs = np.empty(0)
+        self.hint = P.hint_text(self.plot, "Ranks appear at the first allocation snapshot")
+        self.widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.widget.setMouseTracking(True)
+
+    def clear(self) -> None:
+        """No bars."""
+        self.bars.setOpts(x=[], height=[], brushes=None)
+        self.snapshot = None
+        self.xs = np.empty(0)
+        self.init_line.hide()
+        self.target_line.hide()
+        self.legend.clear()
+        self._legend_types = []
+        self.plot.getAxis("bottom").setTicks(None)
+        self.hint.show()
+
+    def show_snapshot(self, snapshot: RanksUpdated, started: RunStarted | None) -> None:
+        """Draw one snapshot's ranks."""
+        types = matrix_types(snapshot)
+        colour = {t: P.type_color(i) for i, t in enumerate(types)}
+        xs, ticks = bar_positions(snapshot)
+        heights = np.array([m.rank for m in snapshot.matrices], dtype=float)
+        brushes = [pg.mkBrush(colour[m.matrix_type]) for m in snapshot.matrices]
+        pens = [pg.mkPen(colour[m.matrix_type]) for m in snapshot.matrices]
+        self.bars.setOpts(x=xs, height=heights, width=BAR_WIDTH, brushes=brushes, pens=pens)
+        self.snapshot, self.xs = snapshot, xs
+        self.hint.hide()
+        self.plot.getAxis("bottom").setTicks([ticks, []])
+        init_r = started.init_r if started else max((m.init_rank for m in snapshot.matrices), default=0)
+        target_r = started.target_r if started else None
+        # Show before setValue: a hidden line does not update its label text.
+        self.init_line.setVisible(init_r > 0)
+        self.init_line.setValue(init_r)
+        self.target_line.setVisible(target_r is not None)
+        if target_r is not None:
+            self.target_line.setValue(target_r)
+        if types != self._legend_types:
+            self.legend.clear()
+            for t in types:
+                sample = pg.BarGraphItem(x=[0], height=[1], width=1, brush=colour[t], pen=colour[t])
+                self.legend.addItem(sample, t)
+            self._legend_types = types
+        self.plot.setYRange(0, max(init_r, float(heights.max(initial=0))) * 1.6 + 0.5, padding=0)
+        if len(xs):
+            self.plot.setXRange(xs[0] - 1, xs[-1] + 1, padding=0)
+        self.plot.setTitle(f"Rank per matrix at step {snapshot.step} ({snapshot.phase}; held {snapshot.total_rank}"
+                           f" of budget {snapshot.budget})", color=P.FOREGROUND, size="10pt")
+
+    def index_at(self, x: float) -> int:
+        """Index of the bar under data coordinate ``x`` (-1 if none)."""
+        if not len(self.xs):
+            return -1
+        i = int(np.argmin(np.abs(self.xs - x)))
+        return i if abs(self.xs[i] - x) <= BAR_WIDTH / 2 else -1
+
+    def tooltip_at(self, x: float) -> str:
+        """Hover text for the bar under ``x`` ('' if none)."""
+        i = self.index_at(x)
+        if i < 0 or self.snapshot is None:
+            return ""
+        return matrix_tooltip(self.snapshot.matrices[i])
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            return
+        point = vb.mapSceneToView(pos)
+        text = self.tooltip_at(point.x())
+        if text and 0 <= point.y() <= self._bar_height(point.x()) + 0.5:
+            QToolTip.showText(QCursor.pos(), text, self.widget)
+        else:
+            QToolTip.hideText()
+
+    def _bar_height(self, x: float) -> float:
+        i = self.index_at(x)
+        return float(self.snapshot.matrices[i].rank) if i >= 0 and self.snapshot else -1.0

@@ -1,0 +1,100 @@
+"""Rank heatmap: layer (x) by matrix type (y), the view of the AdaLoRA paper's Figure 3, with a colour bar and
+the rank written in each cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ...core.events import RanksUpdated, RunStarted
+from . import _plotting as P
+from .state import rank_grid
+
+MAX_LABELLED_CELLS = 400
+"""Above this many cells the numbers would be unreadable; the colours still show the pattern."""
+COLORMAP = "viridis"
+
+
+class RankHeatmapView(QWidget):
+    """A heatmap of one snapshot's ranks (call :meth:`show_snapshot`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.widget = pg.GraphicsLayoutWidget()
+        self.widget.setBackground(P.BACKGROUND)
+        self.widget.setMinimumSize(300, 180)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.widget)
+        self.plot: pg.PlotItem = self.widget.addPlot(row=0, col=0)
+        P.style_plot(self.plot, "Rank by layer and matrix type", "", "layer")
+        self.plot.showGrid(x=False, y=False)
+        self.plot.invertY(True)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.plot.addItem(self.image)
+        self.cmap = pg.colormap.get(COLORMAP)
+        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False, width=14,
+                                        label="rank", colorMapMenu=False)
+        self.colorbar.setImageItem(self.image)
+        self.widget.addItem(self.colorbar, row=0, col=1)
+        axis = self.colorbar.getAxis("right")
+        axis.setPen(P.FOREGROUND)
+        axis.setTextPen(P.FOREGROUND)
+        self.labels: list[pg.TextItem] = []
+        self.grid = np.empty((0, 0))
+        self.layers: list[str] = []
+        self.types: list[str] = []
+        self.hint = P.hint_text(self.plot, "No rank snapshot yet")
+
+    def clear(self) -> None:
+        """No heatmap."""
+        self.image.clear()
+        self._set_labels(np.empty((0, 0)), 1)
+        self.grid, self.layers, self.types = np.empty((0, 0)), [], []
+        self.hint.show()
+
+    def show_snapshot(self, snapshot: RanksUpdated, started: RunStarted | None) -> None:
+        """Draw one snapshot's ranks as a layer x type grid."""
+        layers, types, grid = rank_grid(snapshot)
+        init_r = started.init_r if started else int(np.nanmax(grid, initial=1))
+        levels = (0, max(1, init_r))
+        self.image.setImage(grid, levels=levels, autoLevels=False)
+        self.colorbar.setLevels(levels)
+        self.image.setRect(-0.5, -0.5, len(layers), len(types))
+        self.plot.getAxis("bottom").setTicks([list(enumerate(layers)), []])
+        self.plot.getAxis("left").setTicks([list(enumerate(types)), []])
+        self.plot.setXRange(-0.5, len(layers) - 0.5, padding=0)
+        self.plot.setYRange(-0.5, len(types) - 0.5, padding=0)
+        if (layers, types) != (self.layers, self.types) or grid.shape != self.grid.shape:
+            self._set_labels(grid, levels[1])
+        self._update_labels(grid, levels[1])
+        self.grid, self.layers, self.types = grid, layers, types
+        self.hint.hide()
+        self.plot.setTitle(f"Rank by layer and matrix type (step {snapshot.step})", color=P.FOREGROUND, size="10pt")
+
+    def _set_labels(self, grid: np.ndarray, top: float) -> None:
+        for item in self.labels:
+            self.plot.removeItem(item)
+        self.labels = []
+        if grid.size == 0 or grid.size > MAX_LABELLED_CELLS:
+            return
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                item = pg.TextItem("", anchor=(0.5, 0.5))
+                item.setPos(i, j)
+                self.plot.addItem(item)
+                self.labels.append(item)
+
+    def _update_labels(self, grid: np.ndarray, top: float) -> None:
+        if not self.labels:
+            return
+        for item, value in zip(self.labels, grid.reshape(-1)):
+            if np.isnan(value):
+                item.setText("")
+                continue
+            # Dark text on the light (high) end of viridis, light text on the dark end.
+            item.setColor("#111111" if value / top > 0.6 else "#f5f5f5")
+            item.setText(f"{int(value)}")

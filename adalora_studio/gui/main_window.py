@@ -1,0 +1,336 @@
+"""The main window: menus, and a stack of three pages — home, the new-fine-tune wizard, the run dashboard.
+
+The wizard and the dashboard are built the first time they are needed (they pull in pyqtgraph), so the window
+itself appears quickly. All torch work goes to the one :class:`~adalora_studio.gui.worker.TorchWorker`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from ..core import paths
+from ..core.config import RunConfig
+from ..core.errors import StudioError
+from .home import HomePage
+from .settings import SettingsStore
+
+log = logging.getLogger(__name__)
+
+APP_ID = "adalora-studio"
+WINDOW_TITLE = "AdaLoRA Studio"
+CLOSE_STOP, CLOSE_KEEP, CLOSE_CANCEL = "stop", "keep", "cancel"
+
+
+class MainWindow(QMainWindow):
+    """Home ▸ wizard ▸ dashboard, with File and Help menus."""
+
+    first_shown = Signal()
+    run_ended = Signal(object)
+    """The terminal event of a run started from this window."""
+
+    def __init__(self, store: SettingsStore | None = None, worker: Any = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(APP_ID)
+        self.setWindowTitle(WINDOW_TITLE)
+        self.store = store or SettingsStore()
+        self._worker = worker
+        self._wizard: Any = None
+        self._dashboard: Any = None
+        self._shown_once = False
+        self._close_after_run = False
+        self._quit_after_run = False
+        self._about: Any = None
+
+        self.pages = QStackedWidget(self)
+        self.home = HomePage(self.pages)
+        self.pages.addWidget(self.home)
+        self.setCentralWidget(self.pages)
+        self.home.demo_requested.connect(self.start_demo)
+        self.home.new_requested.connect(self.new_fine_tune)
+        self.home.open_requested.connect(self.open_run_dialog)
+        self.home.run_chosen.connect(self.open_run)
+        self._build_menus()
+        self.statusBar().showMessage("Ready.")
+        self.resize(1180, 820)
+        self._restore_window_state()
+
+    # ------------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = self._action(file_menu, "&New fine-tune…", QKeySequence.StandardKey.New, self.new_fine_tune)
+        self.open_action = self._action(file_menu, "&Open run…", QKeySequence.StandardKey.Open, self.open_run_dialog)
+        self.save_action = self._action(file_menu, "&Save config…", QKeySequence.StandardKey.Save,
+                                        self.save_config_dialog)
+        file_menu.addSeparator()
+        self.home_action = self._action(file_menu, "&Home", None, self.show_home)
+        file_menu.addSeparator()
+        self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = self._action(help_menu, "&About AdaLoRA Studio", QKeySequence("F1"), self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _action(self, menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    # ------------------------------------------------------------------ lazily built parts
+    @property
+    def worker(self) -> Any:
+        """The TorchWorker (its thread starts on first use; torch loads only inside its jobs)."""
+        if self._worker is None:
+            from .worker import TorchWorker
+
+            self._worker = TorchWorker(self)
+        return self._worker
+
+    @property
+    def wizard(self) -> Any:
+        """The new-fine-tune wizard (built on first use)."""
+        if self._wizard is None:
+            from .wizard.wizard import Wizard
+
+            self._wizard = Wizard(self.worker, self._initial_wizard_config(), self.pages)
+            self._wizard.start_requested.connect(self.start_run)
+            self._wizard.cancelled.connect(self.show_home)
+            self._wizard.review_page.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
+            self.pages.addWidget(self._wizard)
+        return self._wizard
+
+    @property
+    def dashboard(self) -> Any:
+        """The run dashboard (built on first use)."""
+        if self._dashboard is None:
+            from .dashboard import Dashboard
+
+            self._dashboard = Dashboard(self.pages)
+            self._dashboard.stop_requested.connect(self.stop_run)
+            self._dashboard.resume_requested.connect(self.resume_run)
+            for name in ("export_lora", "export_merged", "export_csv"):
+                getattr(self._dashboard, name).connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
+            self.pages.addWidget(self._dashboard)
+        return self._dashboard
+
+    def _initial_wizard_config(self) -> RunConfig:
+        from ..core.presets import demo_config
+
+        last = self.store.settings.last_wizard
+        if last:
+            try:
+                return RunConfig.from_dict(last)
+            except StudioError as exc:
+                log.warning("ignoring the saved wizard values: %s", exc)
+        return demo_config()
+
+    # ------------------------------------------------------------------ navigation
+    def show_home(self) -> None:
+        """Show the home page (recent runs re-read)."""
+        self.home.refresh()
+        self.pages.setCurrentWidget(self.home)
+
+    def new_fine_tune(self) -> None:
+        """Open the wizard at its first page."""
+        self.pages.setCurrentWidget(self.wizard)
+        self.wizard.go_to(0)
+
+    def edit_config(self, cfg: RunConfig) -> None:
+        """Load ``cfg`` into the wizard and show its Review page."""
+        self.pages.setCurrentWidget(self.wizard)
+        self.wizard.set_config(cfg, page=0)
+
+    def open_run_dialog(self) -> None:
+        """Ask for a run folder and replay it."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", str(paths.runs_dir()))
+        if folder:
+            self.open_run(folder)
+
+    def open_run(self, run_dir: str) -> None:
+        """Show a run folder in the dashboard (replayed; followed while another process writes it)."""
+        if not (Path(run_dir) / "run.json").is_file():
+            QMessageBox.warning(self, WINDOW_TITLE, f"{run_dir} is not a run folder (it has no run.json).")
+            return
+        self.dashboard.load_run(run_dir)
+        self.pages.setCurrentWidget(self.dashboard)
+        self.statusBar().showMessage(f"Opened {run_dir}")
+
+    def save_config_dialog(self) -> None:
+        """Save the wizard's config (File ▸ Save config…)."""
+        self.pages.setCurrentWidget(self.wizard)
+        self.wizard.review_page.save_dialog()
+
+    def show_about(self) -> None:
+        """Help ▸ About (versions, device, folders)."""
+        from .about import show_about
+
+        self._about = show_about(self)
+
+    # ------------------------------------------------------------------ runs
+    @property
+    def running(self) -> bool:
+        """Whether a run started from this window is in progress."""
+        return self._worker is not None and self._worker.is_running
+
+    def start_demo(self) -> None:
+        """Try the demo: bundled model + demo data + the Quick demo budget, straight to training."""
+        from ..core.model_source import bundled_model_available
+        from ..core.presets import demo_config
+
+        if not bundled_model_available():
+            from ..core.model_source import bundled_model_dir
+
+            try:
+                bundled_model_dir()
+            except StudioError as exc:
+                QMessageBox.warning(self, WINDOW_TITLE, f"The demo needs the bundled model. {exc}")
+                return
+        self.start_run(demo_config())
+
+    def start_run(self, cfg: RunConfig, resume_from: str | None = None) -> bool:
+        """Start ``cfg`` on the worker and show the dashboard. False if a run is already going."""
+        if self.running:
+            QMessageBox.information(self, WINDOW_TITLE, "A run is already in progress. Stop it first.")
+            return False
+        self._remember(cfg)
+        dashboard = self.dashboard
+        if resume_from is None:
+            dashboard.reset()
+        self.pages.setCurrentWidget(dashboard)
+        worker = self.worker
+        worker.event.connect(dashboard.apply_event, Qt.ConnectionType.UniqueConnection)
+        worker.run_finished.connect(self._on_run_finished, Qt.ConnectionType.UniqueConnection)
+        worker.start_run(cfg, resume_from=resume_from)
+        self.statusBar().showMessage(f"Training {cfg.name}…")
+        return True
+
+    def resume_run(self, run_dir: str) -> None:
+        """Continue a stopped or interrupted run from its latest checkpoint."""
+        from ..core.runs import RunFolder
+
+        try:
+            cfg = RunFolder(run_dir).read_config()
+        except StudioError as exc:
+            QMessageBox.warning(self, WINDOW_TITLE, f"Cannot resume {run_dir}: {exc}")
+            return
+        self.dashboard.reset()
+        self.start_run(cfg, resume_from=run_dir)
+
+    def stop_run(self) -> None:
+        """Ask the run to stop after the current step (it writes a checkpoint)."""
+        if self.running:
+            self.worker.request_stop()
+            self.statusBar().showMessage("Stopping: finishing the current step and saving a checkpoint…")
+
+    def export_run(self, kind: str, run_dir: str) -> None:
+        """Run an export of a finished run on the worker; report where it went."""
+        from . import exports
+
+        exports.start_export(self, kind, run_dir)
+
+    def _on_run_finished(self, terminal: Any) -> None:
+        kind = type(terminal).__name__
+        self.statusBar().showMessage({"Finished": "Run finished.", "Stopped": "Run stopped; it can be resumed.",
+                                      "Failed": "Run failed."}.get(kind, kind))
+        if kind == "Failed":
+            QMessageBox.warning(self, WINDOW_TITLE, getattr(terminal, "message", "The run failed."))
+        self.home.refresh()
+        self.run_ended.emit(terminal)
+        if self._quit_after_run:
+            QApplication.quit()
+        elif self._close_after_run:
+            self._close_after_run = False
+            self.close()
+
+    def _remember(self, cfg: RunConfig) -> None:
+        s = self.store.settings
+        if cfg.model.source != "bundled":
+            s.add_recent("models", cfg.model.path)
+        s.add_recent("datasets", cfg.data.train_file)
+        if cfg.output_dir:
+            s.add_recent("output_dirs", cfg.output_dir)
+        s.last_wizard = cfg.to_dict()
+        self.store.save()
+
+    # ------------------------------------------------------------------ window state and closing
+    def _window_settings(self) -> QSettings:
+        return QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_window_state(self) -> None:
+        qs = self._window_settings()
+        geometry = qs.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = qs.value("state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def _save_window_state(self) -> None:
+        qs = self._window_settings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.sync()
+
+    def ask_close_during_run(self) -> str:
+        """Ask what to do with the run in progress: CLOSE_STOP, CLOSE_KEEP or CLOSE_CANCEL."""
+        box = QMessageBox(QMessageBox.Icon.Question, WINDOW_TITLE, "A run is in progress.", parent=self)
+        box.setObjectName("closeDuringRun")
+        box.setInformativeText(
+            "Stop: finish the current step, save a checkpoint you can resume from, then close.\n"
+            "Keep going: close the window; training continues in the background and the app exits when the run "
+            "ends (open its folder later to see it).\nCancel: keep the window open.")
+        stop = box.addButton("Stop (checkpoint)", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep going", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return CLOSE_STOP if clicked is stop else CLOSE_KEEP if clicked is keep else CLOSE_CANCEL
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        if self.running and not self._quit_after_run:
+            choice = self.ask_close_during_run()
+            if choice == CLOSE_CANCEL:
+                event.ignore()
+                return
+            if choice == CLOSE_STOP:
+                self._close_after_run = True
+                self.stop_run()
+                event.ignore()
+                return
+            self._quit_after_run = True
+            QApplication.instance().setQuitOnLastWindowClosed(False)
+            self._save_window_state()
+            self.hide()
+            event.ignore()
+            return
+        self._save_window_state()
+        if self._wizard is not None:
+            self.store.settings.last_wizard = self._wizard.config.to_dict()
+        self.store.save()
+        if self._worker is not None and not self._worker.is_running:
+            self._worker.shutdown(5000)
+        event.accept()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self._after_first_show)
+
+    def _after_first_show(self) -> None:
+        self.first_shown.emit()
+        if self.store.problem:
+            box = QMessageBox(QMessageBox.Icon.Warning, WINDOW_TITLE, self.store.problem, parent=self)
+            box.setObjectName("settingsProblem")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            self.statusBar().showMessage("Settings were reset to defaults (the old file was unreadable).")

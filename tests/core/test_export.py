@@ -1,0 +1,369 @@
+"""Exports: rank tables of saved adapters, AdaLoRA -> plain LoRA, and merged models, checked by logits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+peft = pytest.importorskip("peft")
+
+from adalora_studio.core.config import ModelConfig, RunConfig  # noqa: E402
+from adalora_studio.core.errors import ModelError  # noqa: E402
+from adalora_studio.core.export import (  # noqa: E402
+    adalora_to_lora,
+    export_as_lora,
+    export_merged,
+    format_rank_table,
+    inspect_adapter,
+    read_adapter_ranks,
+)
+from adalora_studio.core.export_lora import publish_dir  # noqa: E402
+from adalora_studio.core.models import load_model_and_tokenizer  # noqa: E402
+from adalora_studio.core.ranks import normalize_rank_key  # noqa: E402
+from adalora_studio.core.runs import create_run_folder  # noqa: E402
+
+LABELS = ["billing", "bug", "login"]
+INIT_R, TARGET_R, TOTAL = 4, 2, 12
+TOL = 1e-5
+
+
+@dataclass
+class Trained:
+    """An AdaLoRA model trained a few steps (masks applied) and saved."""
+
+    model: Any
+    adapter_dir: Path
+    model_cfg: ModelConfig
+    task: str
+    inputs: dict[str, Any]
+    ranks: dict[str, int]
+    natural_total: int
+    """Total rank the allocator left (before a matrix was forced to rank 0)."""
+    zero_module: str | None
+
+
+def _fresh_base(model_cfg: ModelConfig, task: str, seed: int) -> Any:
+    torch.manual_seed(seed)  # a different seed than training: a classifier head that is not carried over differs
+    model, _ = load_model_and_tokenizer(model_cfg, task, LABELS if task == "text-classification" else None)
+    return model.eval()
+
+
+def _logits(model: Any, inputs: dict[str, Any]) -> Any:
+    with torch.no_grad():
+        return model(**inputs).logits
+
+
+def _train(folder: Path, tmp: Path, task: str, targets: list[str], zero_one: bool) -> Trained:
+    """peft directly: get_peft_model, AdamW, update_and_allocate after every optimizer step."""
+    from peft import AdaLoraConfig, TaskType, get_peft_model
+
+    model_cfg = ModelConfig(source="folder", path=str(folder))
+    base = _fresh_base(model_cfg, task, seed=0)
+    config = AdaLoraConfig(
+        task_type=TaskType.SEQ_CLS if task == "text-classification" else TaskType.CAUSAL_LM,
+        init_r=INIT_R, target_r=TARGET_R, tinit=2, tfinal=3, deltaT=1, total_step=TOTAL, lora_alpha=8.0,
+        target_modules=targets,
+    )
+    torch.manual_seed(1)
+    model = get_peft_model(base, config)
+    gen = torch.Generator().manual_seed(2)
+    ids = torch.randint(10, 200, (4, 9), generator=gen)
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    labels = torch.tensor([0, 1, 2, 1]) if task == "text-classification" else ids
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-2)
+    model.train()
+    for step in range(TOTAL):
+        model(**inputs, labels=labels).loss.backward()
+        optimizer.step()
+        model.base_model.update_and_allocate(step)
+        optimizer.zero_grad()
+    model.eval()
+    pattern = model.peft_config["default"].rank_pattern
+    natural_total = sum(sum(v) for v in pattern.values())
+    zero_module = None
+    if zero_one:  # a matrix at rank 0 (the allocator may have pruned one already; else force it)
+        key = next((k for k in sorted(pattern) if not any(pattern[k])), None)
+        if key is None:
+            key = sorted(pattern)[0]
+            pattern[key] = [False] * INIT_R
+            model.base_model.rankallocator.mask_using_rank_pattern(model.base_model.model, pattern)
+        zero_module = normalize_rank_key(key)
+    ranks = {normalize_rank_key(k): sum(v) for k, v in pattern.items()}
+    adapter_dir = tmp / "adalora"
+    model.save_pretrained(str(adapter_dir))
+    # The adapter really changes the output (so equality checks below can fail).
+    with model.disable_adapter():
+        plain = _logits(model, inputs)
+    assert (plain - _logits(model, inputs)).abs().max() > 1e-3
+    return Trained(model, adapter_dir, model_cfg, task, inputs, ranks, natural_total, zero_module)
+
+
+@pytest.fixture(scope="module")
+def bert(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    return _train(tiny_bert_dir, tmp_path_factory.mktemp("bert-ada"), "text-classification", ["query", "value"],
+                  zero_one=False)
+
+
+@pytest.fixture(scope="module")
+def gpt2(tiny_gpt2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    return _train(tiny_gpt2_dir, tmp_path_factory.mktemp("gpt2-ada"), "causal-lm", ["c_attn", "c_fc"],
+                  zero_one=True)
+
+
+def _reloaded_adalora_logits(t: Trained) -> Any:
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(_fresh_base(t.model_cfg, t.task, seed=7), str(t.adapter_dir)).eval()
+    return _logits(model, t.inputs)
+
+
+# ------------------------------------------------------------------------------------------------ ranks
+
+
+def test_setup_really_masks_triplets(bert: Trained, gpt2: Trained) -> None:
+    for t in (bert, gpt2):
+        assert t.natural_total == TARGET_R * len(t.ranks)  # final budget reached
+        assert len(t.ranks) == 4
+    assert gpt2.zero_module is not None and gpt2.ranks[gpt2.zero_module] == 0
+
+
+@pytest.mark.parametrize("which", ["bert", "gpt2"])
+def test_read_adapter_ranks_equals_rank_pattern(which: str, request: pytest.FixtureRequest) -> None:
+    t: Trained = request.getfixturevalue(which)
+    rows = read_adapter_ranks(t.adapter_dir)
+    assert {r.module: r.rank for r in rows} == t.ranks
+    assert all(r.init_r == INIT_R for r in rows)
+    assert [r.module for r in rows] == sorted(t.ranks)  # natural order (single-digit layers here)
+    first = next(r for r in rows if r.rank > 0)
+    assert first.in_features == 32 and first.out_features in (32, 96, 64)
+    assert first.params == first.rank * (first.in_features + first.out_features + 1)
+
+
+def test_read_adapter_ranks_normalises_live_keys_and_run_folders(bert: Trained, tmp_path: Path) -> None:
+    copy_dir = tmp_path / "run" / "adapter"
+    shutil.copytree(bert.adapter_dir, copy_dir)
+    cfg_file = copy_dir / "adapter_config.json"
+    data = json.loads(cfg_file.read_text())
+    data["rank_pattern"] = {k + ".default": v for k, v in data["rank_pattern"].items()}
+    cfg_file.write_text(json.dumps(data))
+    assert {r.module: r.rank for r in read_adapter_ranks(copy_dir)} == bert.ranks
+    assert {r.module: r.rank for r in read_adapter_ranks(tmp_path / "run")} == bert.ranks
+
+
+def test_null_rank_pattern_means_init_r_everywhere(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    from peft import AdaLoraConfig, TaskType, get_peft_model
+
+    base = _fresh_base(ModelConfig(source="folder", path=str(tiny_bert_dir)), "text-classification", 0)
+    model = get_peft_model(base, AdaLoraConfig(task_type=TaskType.SEQ_CLS, init_r=6, target_r=3, total_step=10,
+                                               target_modules=["key"]))
+    model.save_pretrained(str(tmp_path / "a"))
+    assert json.loads((tmp_path / "a" / "adapter_config.json").read_text())["rank_pattern"] is None
+    rows = read_adapter_ranks(tmp_path / "a")
+    assert [(r.module, r.rank, r.init_r) for r in rows] == [
+        (f"bert.encoder.layer.{i}.attention.self.key", 6, 6) for i in (0, 1)
+    ]
+
+
+def test_format_rank_table(gpt2: Trained) -> None:
+    text = format_rank_table(read_adapter_ranks(gpt2.adapter_dir))
+    lines = text.splitlines()
+    assert lines[0].split() == ["module", "rank", "init_r", "kept", "params"]
+    assert len({len(line) for line in lines if line.startswith("-")}) == 1
+    for module, rank in gpt2.ranks.items():
+        row = next(line for line in lines if line.startswith(module + " "))
+        assert row.split()[1:3] == [str(rank), str(INIT_R)]
+    total = lines[-1]
+    zeros = sum(1 for r in gpt2.ranks.values() if r == 0)
+    assert total.startswith(f"total (4 matrices, {zeros} at rank 0)")
+    assert total.split(")")[1].split()[:2] == [str(sum(gpt2.ranks.values())), str(4 * INIT_R)]
+    assert "ADALORA" in inspect_adapter(gpt2.adapter_dir)
+
+
+def test_read_adapter_ranks_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        read_adapter_ranks(tmp_path / "missing")
+    with pytest.raises(ModelError, match="adapter_config.json"):
+        read_adapter_ranks(tmp_path)
+
+
+# -------------------------------------------------------------------------------------------- LoRA export
+
+
+@pytest.mark.parametrize("which", ["bert", "gpt2"])
+def test_lora_export_matches_adalora_logits(which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from peft import PeftModel
+    from peft.tuners.lora import LoraLayer
+
+    t: Trained = request.getfixturevalue(which)
+    expected = _reloaded_adalora_logits(t)
+    assert (expected - _logits(t.model, t.inputs)).abs().max() < TOL  # live model == saved adapter
+
+    out = export_as_lora(t.adapter_dir, tmp_path / "lora")
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["peft_type"] == "LORA"
+    assert config["fan_in_fan_out"] is (which == "gpt2")
+    if which == "bert":
+        assert config["modules_to_save"] == ["classifier", "score"]
+
+    lora = PeftModel.from_pretrained(_fresh_base(t.model_cfg, t.task, seed=11), str(out)).eval()
+    assert lora.peft_config["default"].peft_type.value == "LORA"
+    layers = {name.removeprefix("base_model.model."): m for name, m in lora.named_modules()
+              if isinstance(m, LoraLayer)}
+    assert {name: m.r["default"] for name, m in layers.items()} == {m: r for m, r in t.ranks.items() if r > 0}
+    assert (_logits(lora, t.inputs) - expected).abs().max() < TOL
+
+    # Merging the LoRA (Conv1D transposes here) gives the same model too.
+    merged = lora.merge_and_unload()
+    assert (_logits(merged, t.inputs) - expected).abs().max() < TOL
+
+
+def test_rank_zero_module_is_left_out(gpt2: Trained, tmp_path: Path) -> None:
+    out = export_as_lora(gpt2.adapter_dir, tmp_path / "lora")
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert gpt2.zero_module not in config["target_modules"]
+    assert len(config["target_modules"]) == sum(1 for r in gpt2.ranks.values() if r > 0)
+    ranks = read_adapter_ranks(out)
+    assert {r.module: r.rank for r in ranks} == {m: r for m, r in gpt2.ranks.items() if r > 0}
+    assert all(r.method == "lora" for r in ranks)
+
+
+def test_uniform_rank_pads_with_zeros(bert: Trained, tmp_path: Path) -> None:
+    from peft import PeftModel
+    from safetensors.torch import load_file
+
+    out = export_as_lora(bert.adapter_dir, tmp_path / "lora", uniform_rank=True)
+    config = json.loads((out / "adapter_config.json").read_text())
+    r_max = max(bert.ranks.values())
+    assert config["rank_pattern"] == {} and config["r"] == r_max and config["lora_alpha"] == r_max
+    tensors = load_file(str(out / "adapter_model.safetensors"))
+    assert {t.shape[0] for k, t in tensors.items() if k.endswith("lora_A.weight")} == {r_max}
+    lora = PeftModel.from_pretrained(_fresh_base(bert.model_cfg, bert.task, seed=3), str(out)).eval()
+    assert (_logits(lora, bert.inputs) - _reloaded_adalora_logits(bert)).abs().max() < TOL
+
+
+def test_export_from_live_model_equals_folder_and_leaves_model_alone(bert: Trained, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    live_config = bert.model.peft_config["default"]
+    # save_pretrained in the fixture stripped ".default" from the live keys; put back the form training uses.
+    live_config.rank_pattern = {normalize_rank_key(k) + ".lora_E.default": v for k, v in live_config.rank_pattern.items()}
+    keys_before = sorted(live_config.rank_pattern)
+    out_live = export_as_lora(bert.model, tmp_path / "live")
+    assert sorted(live_config.rank_pattern) == keys_before
+    out_dir = export_as_lora(bert.adapter_dir, tmp_path / "dir")
+    a, b = load_file(str(out_live / "adapter_model.safetensors")), load_file(str(out_dir / "adapter_model.safetensors"))
+    assert a.keys() == b.keys()
+    assert {k: float((a[k] - b[k]).abs().max()) for k in a if not torch.equal(a[k], b[k])} == {}
+
+
+def test_full_size_tensors_with_rank_pattern_are_sliced() -> None:
+    torch.manual_seed(0)
+    q, e, p = torch.randn(3, 5), torch.randn(3, 1), torch.randn(4, 3)
+    config = {"peft_type": "ADALORA", "init_r": 3, "lora_alpha": 6, "rank_pattern": {"m.lora_E": [True, False, True]}}
+    tensors = {"base_model.model.m.lora_A": q, "base_model.model.m.lora_E": e, "base_model.model.m.lora_B": p}
+    kwargs, out = adalora_to_lora(config, tensors)
+    a, b = out["base_model.model.m.lora_A.weight"], out["base_model.model.m.lora_B.weight"]
+    assert a.shape == (2, 5) and b.shape == (4, 2) and kwargs["r"] == 2 == kwargs["lora_alpha"]
+    x = torch.randn(7, 5)
+    keep = torch.tensor([True, False, True])
+    ada = x @ (q * e)[keep].T @ p[:, keep].T * 6 / (3 + 1e-5)
+    lora = x @ a.T @ b.T * kwargs["lora_alpha"] / kwargs["r"]
+    assert torch.allclose(ada, lora, atol=1e-6)
+    config["rank_pattern"] = {"m.lora_E": [False, False, False]}
+    with pytest.raises(ModelError, match="rank 0"):
+        adalora_to_lora(config, tensors)
+
+
+def test_lora_adapter_is_refused_as_source(bert: Trained, tmp_path: Path) -> None:
+    out = export_as_lora(bert.adapter_dir, tmp_path / "lora")
+    with pytest.raises(ModelError, match="expected an AdaLoRA adapter"):
+        export_as_lora(out, tmp_path / "again")
+
+
+def test_publish_dir_protects_foreign_folders_and_replaces_exports(tmp_path: Path) -> None:
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("precious")
+    with pytest.raises(ModelError, match="other files"):
+        publish_dir(lambda d: (d / "adapter_config.json").write_text("{}"), foreign)
+    assert (foreign / "thesis.txt").read_text() == "precious"
+
+    out = tmp_path / "export"
+    publish_dir(lambda d: (d / "adapter_config.json").write_text("1"), out)
+    publish_dir(lambda d: (d / "adapter_config.json").write_text("2"), out)
+    assert (out / "adapter_config.json").read_text() == "2"
+
+    def fail(d: Path) -> None:
+        (d / "adapter_config.json").write_text("3")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        publish_dir(fail, out)
+    assert (out / "adapter_config.json").read_text() == "2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "home"]  # no staging left behind
+    with pytest.raises(ModelError, match="holds the adapter"):
+        publish_dir(lambda d: None, out, protect=out)
+
+
+# ------------------------------------------------------------------------------------------------ merged
+
+
+def _run_folder_for(t: Trained, root: Path) -> Any:
+    cfg = RunConfig(name="exp", task=t.task, model=t.model_cfg)
+    run = create_run_folder(cfg, parent=root)
+    shutil.copytree(t.adapter_dir, run.adapter_dir)
+    if t.task == "text-classification":
+        run.write_labels(LABELS)
+    return run
+
+
+@pytest.mark.parametrize("which", ["bert", "gpt2"])
+def test_merged_export_from_run_folder_matches(which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+    t: Trained = request.getfixturevalue(which)
+    run = _run_folder_for(t, tmp_path)
+    out = export_merged(run.path)
+    assert out == run.exports_dir / "merged"
+    files = {p.name for p in out.iterdir()}
+    assert "model.safetensors" in files and "config.json" in files and "tokenizer.json" in files
+    assert not any(name.endswith(".bin") for name in files)
+    auto = AutoModelForSequenceClassification if which == "bert" else AutoModelForCausalLM
+    merged = auto.from_pretrained(str(out)).eval()
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+    assert (_logits(merged, t.inputs) - _reloaded_adalora_logits(t)).abs().max() < TOL
+    if which == "bert":
+        assert merged.config.id2label == dict(enumerate(LABELS))
+    assert AutoTokenizer.from_pretrained(str(out)).get_vocab()
+
+
+def test_merged_export_from_adapter_folder_and_live_model(bert: Trained, tmp_path: Path) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    expected = _reloaded_adalora_logits(bert)
+    out = export_merged(bert.adapter_dir, tmp_path / "m1", model_cfg=bert.model_cfg)
+    merged = AutoModelForSequenceClassification.from_pretrained(str(out)).eval()
+    assert merged.config.num_labels == 3  # sized from the saved classifier head
+    assert (_logits(merged, bert.inputs) - expected).abs().max() < TOL
+
+    before = _logits(bert.model, bert.inputs)
+    out_live = export_merged(bert.model, tmp_path / "m2")
+    merged_live = AutoModelForSequenceClassification.from_pretrained(str(out_live)).eval()
+    assert (_logits(merged_live, bert.inputs) - expected).abs().max() < TOL
+    assert torch.equal(_logits(bert.model, bert.inputs), before)  # the live model was merged on a copy
+    with pytest.raises(ModelError, match="which base model"):
+        export_merged(bert.adapter_dir, tmp_path / "m3")
+
+
+def test_lora_export_defaults_to_run_exports(bert: Trained, tmp_path: Path) -> None:
+    run = _run_folder_for(bert, tmp_path)
+    out = export_as_lora(run.path)
+    assert out == run.exports_dir / "lora" and (out / "adapter_model.safetensors").is_file()
+    with pytest.raises(ModelError, match="output folder"):
+        export_as_lora(bert.adapter_dir)

@@ -1,0 +1,228 @@
+"""Dashboard: a synthetic engine-shaped event stream fills curves, bars and heatmap; scrubbing; replay."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adalora_studio.core.events import (
+    Failed,
+    LogMessage,
+    RanksUpdated,
+    RunStarted,
+    StepLogged,
+    event_to_json,
+)
+from adalora_studio.gui.dashboard.dashboard import Dashboard
+from adalora_studio.gui.dashboard.state import DashboardState, budget_at, rank_grid
+from tests.gui.synthetic_run import synthetic_events
+
+
+@pytest.fixture
+def dashboard(qtbot) -> Dashboard:  # noqa: ANN001
+    dash = Dashboard()
+    qtbot.addWidget(dash)
+    dash.resize(1200, 800)
+    return dash
+
+
+def _bar_heights(dash: Dashboard) -> list[float]:
+    return [float(h) for h in dash.rank_bars.bars.opts["height"]]
+
+
+def test_empty_dashboard_says_what_to_do(dashboard: Dashboard) -> None:
+    assert dashboard.pages.currentWidget() is dashboard.empty_label
+    assert "New fine-tune" in dashboard.empty_label.text()
+
+
+def test_event_stream_fills_curves_bars_and_heatmap(qtbot, dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=60, n_layers=3)
+    for event in events:
+        dashboard.apply_event(event)
+    # The redraw is coalesced onto a timer: one redraw follows a burst of events.
+    qtbot.waitUntil(lambda: dashboard.redraw_count >= 2, timeout=2000)
+    assert dashboard.redraw_count <= 3
+    x, y = dashboard.curves.loss_raw.getData()
+    assert len(x) == 60 and x[-1] == 60
+    steps = [e for e in events if isinstance(e, StepLogged)]
+    assert y[-1] == pytest.approx(steps[-1].task_loss)
+    _, smooth = dashboard.curves.loss_smooth.getData()
+    assert np.std(np.diff(smooth)) < np.std(np.diff(y))  # the EMA is smoother than the raw loss
+    assert len(dashboard.curves.eval_loss.getData()[0]) == 3
+    assert len(dashboard.curves.metric.getData()[0]) == 3
+    assert len(dashboard.curves.lr.getData()[0]) == 60
+    bx, by = dashboard.curves.budget.getData()
+    assert len(bx) == 60 and by[0] == 12 * 18 and by[-1] == 8 * 18
+    final = [e for e in events if isinstance(e, RanksUpdated)][-1]
+    assert _bar_heights(dashboard) == [m.rank for m in final.matrices]
+    _, types, grid = rank_grid(final)
+    assert types == ["query", "key", "value", "attn_out", "ffn_in", "ffn_out"]
+    np.testing.assert_array_equal(dashboard.heatmap.image.image, grid)
+    assert [t.toPlainText() for t in dashboard.heatmap.labels][:2] == [str(int(grid[0, 0])), str(int(grid[0, 1]))]
+    assert dashboard.state.status == "finished" and not dashboard.finish_panel.isHidden()
+    assert "Adapter saved" in dashboard.finish_panel.label.text()
+    assert not dashboard.progress.stop_button.isEnabled()
+    assert "WARNING: 3 rows" in dashboard.log_pane.toPlainText()
+
+
+def test_hover_text_names_module_rank_and_importance(dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=60, n_layers=2)
+    dashboard.apply_events(events)
+    dashboard.redraw()
+    snapshot = dashboard.state.snapshots[-1]
+    m = snapshot.matrices[4]
+    text = dashboard.rank_bars.tooltip_at(float(dashboard.rank_bars.xs[4]) + 0.2)
+    assert m.module in text and f"rank {m.rank} / {m.init_rank}" in text
+    assert "importance of kept triplets" in text
+    assert dashboard.rank_bars.tooltip_at(float(dashboard.rank_bars.xs[-1]) + 3) == ""
+
+
+def test_slider_scrubs_back_to_an_older_snapshot(qtbot, dashboard: Dashboard) -> None:
+    dashboard.apply_events(synthetic_events(total_steps=60, n_layers=3))
+    dashboard.redraw()
+    snaps = dashboard.state.snapshots
+    assert len(snaps) > 3 and dashboard.slider.live
+    first = snaps[0]
+    dashboard.slider.set_index(0)
+    assert not dashboard.slider.live
+    assert _bar_heights(dashboard) == [m.rank for m in first.matrices]
+    np.testing.assert_array_equal(dashboard.heatmap.image.image, rank_grid(first)[2])
+    assert "step 0" in dashboard.slider.label.text()
+    dashboard.slider.live_box.setChecked(True)
+    assert _bar_heights(dashboard) == [m.rank for m in snaps[-1].matrices]
+
+
+def test_scrubbed_view_stays_while_new_snapshots_arrive(dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=60, n_layers=3)
+    cut = next(i for i, e in enumerate(events) if isinstance(e, StepLogged) and e.step == 40)
+    dashboard.apply_events(events[:cut])
+    dashboard.redraw()
+    dashboard.slider.set_index(1)
+    shown = dashboard.state.snapshots[1]
+    dashboard.apply_events(events[cut:])
+    dashboard.redraw()
+    assert _bar_heights(dashboard) == [m.rank for m in shown.matrices]
+
+
+def test_replay_of_events_jsonl_reproduces_final_bars(tmp_path: Path, dashboard: Dashboard, qtbot) -> None:
+    events = synthetic_events(total_steps=60, n_layers=3, run_dir=str(tmp_path))
+    (tmp_path / "events.jsonl").write_text("".join(event_to_json(e) + "\n" for e in events) + '{"event": "st')
+    live = Dashboard()
+    qtbot.addWidget(live)
+    live.apply_events(events)
+    live.redraw()
+    dashboard.load_run(tmp_path)
+    assert dashboard.state.status == "finished"
+    assert _bar_heights(dashboard) == _bar_heights(live)
+    assert len(dashboard.curves.loss_raw.getData()[0]) == 60
+    assert dashboard.finish_panel.open_button.isEnabled()
+
+
+def test_replay_of_a_killed_run_shows_interrupted_and_offers_resume(tmp_path: Path, dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=60, n_layers=1, run_dir=str(tmp_path))[:-1]
+    (tmp_path / "events.jsonl").write_text("".join(event_to_json(e) + "\n" for e in events))
+    dashboard.load_run(tmp_path)
+    assert dashboard.state.status == "interrupted"
+    assert dashboard.progress.resume_button.isEnabled()
+    assert not dashboard.progress.stop_button.isEnabled()
+    assert dashboard.follower.following is None
+
+
+def test_live_run_folder_is_followed(tmp_path: Path, dashboard: Dashboard, qtbot) -> None:
+    from adalora_studio.core.lock import LOCK_NAME
+
+    events = synthetic_events(total_steps=30, n_layers=1, run_dir=str(tmp_path))
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(event_to_json(e) + "\n" for e in events[:10]))
+    (tmp_path / LOCK_NAME).write_text('{"pid": %d, "host": "%s", "app": "cli"}' % (__import__("os").getpid(),
+                                      __import__("socket").gethostname()))
+    dashboard.load_run(tmp_path)
+    assert dashboard.state.status == "running" and dashboard.follower.following == tmp_path
+    with log.open("a") as fh:
+        fh.write("".join(event_to_json(e) + "\n" for e in events[10:]))
+    with qtbot.waitSignal(dashboard.follower.ended, timeout=3000) as blocker:
+        pass
+    assert blocker.args == [False]
+    dashboard.redraw()
+    assert dashboard.state.status == "finished"
+    assert len(dashboard.curves.loss_raw.getData()[0]) == 30
+
+
+def test_stop_and_resume_buttons_emit_signals(qtbot, dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=60, n_layers=1, stop_at=25)
+    dashboard.apply_events(events[:20])
+    dashboard.live = True
+    dashboard.redraw()
+    assert dashboard.progress.stop_button.isEnabled()
+    with qtbot.waitSignal(dashboard.stop_requested, timeout=1000):
+        dashboard.progress.stop_button.click()
+    assert dashboard.progress.stop_button.text() == "Stopping…"
+    dashboard.apply_events(events[20:])
+    dashboard.redraw()
+    assert dashboard.state.status == "stopped"
+    with qtbot.waitSignal(dashboard.resume_requested, timeout=1000) as blocker:
+        dashboard.progress.resume_button.click()
+    assert blocker.args == ["/tmp/runs/synthetic"]
+
+
+def test_resume_trims_steps_after_the_checkpoint(dashboard: Dashboard) -> None:
+    stopped = synthetic_events(total_steps=60, n_layers=1, stop_at=35)
+    dashboard.apply_events(stopped)
+    resumed = [e for e in synthetic_events(total_steps=60, n_layers=1) if getattr(e, "step", 0) > 30]
+    started = stopped[0]
+    restart = dataclasses.replace(started, resumed_from_step=30)
+    dashboard.apply_events([restart, *resumed])
+    dashboard.redraw()
+    x, _ = dashboard.curves.loss_raw.getData()
+    assert list(x) == list(range(1, 61))
+    assert dashboard.state.status == "finished"
+
+
+def test_failed_run_shows_error_in_red(dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=20, n_layers=1)[:5]
+    events.append(LogMessage(level="error", message="eval crashed"))
+    events.append(Failed(step=3, message="Out of memory", detail="Traceback ..."))
+    dashboard.apply_events(events)
+    dashboard.redraw()
+    assert dashboard.state.status == "failed"
+    assert dashboard.progress.state_label.text() == "Failed"
+    html = dashboard.log_pane.document().toHtml()
+    assert "Out of memory" in html and "#cf222e" in html
+
+
+def test_export_plots_writes_png_and_svg(tmp_path: Path, dashboard: Dashboard) -> None:
+    dashboard.apply_events(synthetic_events(total_steps=40, n_layers=2))
+    files = dashboard.export_plots(tmp_path / "plots")
+    names = {f.name for f in files}
+    assert {"loss.png", "loss.svg", "rank_bars.png", "rank_heatmap.svg", "budget.png"} <= names
+    assert all(f.stat().st_size > 500 for f in files)
+
+
+def test_budget_schedule_matches_peft() -> None:
+    from types import SimpleNamespace
+
+    from peft.tuners.adalora.layer import RankAllocator
+
+    total, tinit, tfinal = 100, 10, 20
+    alloc = RankAllocator.__new__(RankAllocator)
+    alloc.peft_config = SimpleNamespace(tinit=tinit, tfinal=tfinal, total_step=total, deltaT=5)
+    alloc.init_bgt, alloc.target_bgt = 12 * 6, 8 * 6
+    for step in range(total):
+        assert budget_at(step, 72, 48, tinit, tfinal, total) == alloc.budget_schedule(step)[0]
+
+
+def test_state_handles_100k_steps_quickly() -> None:
+    import time
+
+    state = DashboardState()
+    state.apply(synthetic_events(total_steps=10)[0])
+    t0 = time.perf_counter()
+    for i in range(1, 100_001):
+        state.apply(StepLogged(step=i, epoch=0.0, task_loss=1.0 / i, orth_loss=0.0, lr=1e-4, grad_norm=1.0,
+                               samples_per_s=1.0, elapsed_s=1.0, eta_s=math.nan))
+    assert time.perf_counter() - t0 < 5.0
+    assert len(state.steps) == 100_000 and state.steps.view()[-1] == 100_000

@@ -1,0 +1,137 @@
+"""TorchWorker: jobs and runs execute in the worker thread; results, events and errors arrive on the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterator
+
+import pytest
+
+from adalora_studio.core.events import Event, Failed, Finished, RanksUpdated, StepLogged, Stopped, StopToken
+from adalora_studio.gui.worker import TorchWorker
+from tests.gui.synthetic_run import synthetic_events
+
+
+@pytest.fixture
+def worker(qtbot):  # noqa: ANN001, ANN201 - pytest-qt fixture
+    w = TorchWorker()
+    yield w
+    assert w.shutdown(10_000)
+
+
+def test_job_runs_in_worker_thread_and_result_arrives_on_gui_thread(qtbot, worker) -> None:
+    gui_thread = threading.get_ident()
+    seen: dict[str, int] = {}
+
+    def job(a: int, b: int = 0) -> int:
+        seen["job"] = threading.get_ident()
+        return a + b
+
+    received: list[tuple[object, int]] = []
+    job_handle = worker.submit(job, 2, b=3)
+    job_handle.succeeded.connect(lambda value: received.append((value, threading.get_ident())))
+    with qtbot.waitSignal(job_handle.succeeded, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [5]
+    assert seen["job"] != gui_thread
+    assert received == [(5, gui_thread)]
+
+
+def test_job_error_arrives_as_failed_signal(qtbot, worker) -> None:
+    from adalora_studio.core.errors import DataError
+
+    def bad() -> None:
+        raise DataError("column 'text' is empty", file="x.csv", row=3, column="text")
+
+    def crash() -> None:
+        raise ZeroDivisionError("boom")
+
+    job = worker.submit(bad)
+    with qtbot.waitSignal(job.failed, timeout=5000) as blocker:
+        pass
+    message, detail = blocker.args
+    assert "column 'text' is empty" in message
+    assert "DataError" in detail and "Traceback" in detail
+
+    job = worker.submit(crash)
+    with qtbot.waitSignal(job.failed, timeout=5000) as blocker:
+        pass
+    assert blocker.args[0] == "ZeroDivisionError: boom"
+
+
+def _fake_engine(events: list[Event], delay_s: float = 0.0):  # noqa: ANN202
+    """A stand-in for core.engine.run that replays events, honouring the stop token between steps."""
+
+    def run(config: object, stop: StopToken | None = None, resume_from: object = None) -> Iterator[Event]:
+        threads.append(threading.get_ident())
+        for event in events:
+            if stop is not None and stop.stop_requested and isinstance(event, StepLogged):
+                yield Stopped(step=event.step - 1, checkpoint="ckpt")
+                return
+            if delay_s:
+                time.sleep(delay_s)
+            yield event
+
+    threads: list[int] = []
+    run.threads = threads  # type: ignore[attr-defined]
+    return run
+
+
+def test_run_forwards_every_event_in_order_and_coalesces_crossings(qtbot, worker) -> None:
+    events = synthetic_events(total_steps=400, n_layers=2)
+    engine = _fake_engine(events)
+    got: list[Event] = []
+    worker.event.connect(got.append)
+    batches: list[int] = []
+    worker._backend.events_ready.connect(lambda batch: batches.append(len(batch)))  # noqa: SLF001
+    with qtbot.waitSignal(worker.run_finished, timeout=10_000) as blocker:
+        worker.start_run(object(), run_fn=engine)
+        assert worker.is_running
+    assert isinstance(blocker.args[0], Finished)
+    assert not worker.is_running
+    assert got == events  # nothing dropped, order kept
+    assert engine.threads[0] != threading.get_ident()
+    n_ranks = sum(isinstance(e, RanksUpdated) for e in events)
+    # A fast stream crosses threads in far fewer batches than events (steps are batched, snapshots are not).
+    assert len(batches) < len(events) / 2
+    assert len(batches) >= n_ranks
+
+
+def test_stop_request_ends_run_with_stopped(qtbot, worker) -> None:
+    events = synthetic_events(total_steps=2000, n_layers=1)
+    engine = _fake_engine(events, delay_s=0.002)
+    got: list[Event] = []
+    worker.event.connect(got.append)
+    with qtbot.waitSignal(worker.run_finished, timeout=20_000) as blocker:
+        worker.start_run(object(), run_fn=engine)
+        qtbot.waitUntil(lambda: any(isinstance(e, StepLogged) for e in got), timeout=5000)
+        worker.request_stop()
+    terminal = blocker.args[0]
+    assert isinstance(terminal, Stopped)
+    assert terminal.step < 2000
+    assert got[-1] is terminal
+
+
+def test_engine_exception_becomes_failed_event(qtbot, worker) -> None:
+    def broken(config: object, stop: object = None, resume_from: object = None) -> Iterator[Event]:
+        yield synthetic_events(total_steps=5)[0]
+        raise RuntimeError("CUDA out of memory")
+
+    got: list[Event] = []
+    worker.event.connect(got.append)
+    with qtbot.waitSignal(worker.run_finished, timeout=5000) as blocker:
+        worker.start_run(object(), run_fn=broken)
+    terminal = blocker.args[0]
+    assert isinstance(terminal, Failed)
+    assert "CUDA out of memory" in terminal.message and "Traceback" in terminal.detail
+    assert got[-1] is terminal
+
+
+def test_second_run_while_running_is_refused(qtbot, worker) -> None:
+    engine = _fake_engine(synthetic_events(total_steps=300, n_layers=1), delay_s=0.002)
+    with qtbot.waitSignal(worker.run_finished, timeout=20_000):
+        worker.start_run(object(), run_fn=engine)
+        with pytest.raises(RuntimeError, match="already in progress"):
+            worker.start_run(object(), run_fn=engine)
+        worker.request_stop()
