@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     if args.command is None:
         return open_app(config_path=args.config, start=args.start, open_run=args.open_run)
     try:

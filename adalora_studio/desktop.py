@@ -259,6 +259,8 @@ def _install_linux(command: list[str], base: Path, refresh: bool) -> list[Path]:
         entry.chmod(0o755)  # some file managers only trust executable launchers on the desktop
         written.insert(0, entry)
     except OSError as exc:
+        for path in written:  # leave nothing half-installed
+            path.unlink(missing_ok=True)
         raise DesktopError(f"Could not write the menu entry under {base}: {exc}. Check that it is writable.") from exc
     if refresh:
         refresh_caches(base)

@@ -117,7 +117,7 @@ def test_default_launcher_is_an_absolute_command_or_a_clear_error() -> None:
 def test_relative_launcher_is_refused(data_home: Path) -> None:
     with pytest.raises(desktop.DesktopError, match="absolute"):
         desktop.install_desktop(command=["adalora-studio"], refresh=False)
-    assert _files(data_home) == set() if data_home.exists() else True
+    assert not data_home.exists() or _files(data_home) == set()
 
 
 def test_without_pyshortcuts_other_systems_get_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,3 +135,11 @@ def test_desktop_and_logging_modules_import_no_qt_and_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_failed_install_leaves_nothing_behind(data_home: Path, launcher: list[str]) -> None:
+    (data_home / "applications").mkdir(parents=True)
+    (data_home / "applications" / "adalora-studio.desktop").mkdir()  # a folder where the file must go
+    with pytest.raises(desktop.DesktopError, match="Could not write the menu entry"):
+        desktop.install_desktop(command=launcher, refresh=False)
+    assert _files(data_home) == set()

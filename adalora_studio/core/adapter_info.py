@@ -21,6 +21,7 @@ WEIGHTS_NAME = "adapter_model.safetensors"
 PICKLE_WEIGHTS_NAME = "adapter_model.bin"
 PEFT_PREFIX = "base_model.model."
 LORA_PARTS = ("lora_A", "lora_B", "lora_E")
+_MAX_HEADER = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,19 @@ def read_adapter_config(adapter_dir: str | Path) -> dict[str, Any]:
 
 
 def tensor_shapes(adapter_dir: str | Path) -> dict[str, tuple[int, ...]]:
-    """Tensor names and shapes of ``adapter_model.safetensors`` (header only; empty dict when absent)."""
+    """Tensor names and shapes of ``adapter_model.safetensors`` from its JSON header (no torch, no weights read;
+    empty dict when the file is absent)."""
     path = Path(adapter_dir) / WEIGHTS_NAME
     if not path.is_file():
         return {}
-    from safetensors import safe_open
-
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            return {key: tuple(fh.get_slice(key).get_shape()) for key in fh.keys()}
-    except Exception as exc:  # safetensors raises its own SafetensorError for damaged files
+        with open(path, "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            if not 0 < size <= min(_MAX_HEADER, path.stat().st_size - 8):
+                raise ValueError(f"header size {size} is impossible")
+            header = json.loads(fh.read(size).decode("utf-8"))
+        return {key: tuple(int(d) for d in info["shape"]) for key, info in header.items() if key != "__metadata__"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{path}: not a readable safetensors file ({exc})") from exc
 
 

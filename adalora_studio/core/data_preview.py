@@ -24,7 +24,8 @@ from .data_columns import (
     label_key,
     summarise_columns,
 )
-from .data_load import check_not_empty, csv_rows, load_table, resolve_format, utf8_error
+from .data_diagnose import utf8_error
+from .data_load import check_not_empty, csv_rows, load_table, resolve_format
 from .errors import DataError
 
 _INT = re.compile(r"^[+-]?\d+$")

@@ -27,13 +27,15 @@ from .adapter_info import (
     tensor_shapes,
 )
 from .config import ModelConfig
-from .errors import ModelError
+from .atomic import atomic_write_text
+from .errors import ModelError, RunError
 from .export_lora import ADAPTER_NAME, adalora_to_lora, export_as_lora as _export_as_lora, publish_dir
 from .runs import RunFolder
 
 __all__ = [
     "AdapterMatrixRank", "read_adapter_ranks", "format_rank_table", "export_as_lora", "export_merged",
     "adalora_to_lora", "default_export_dir", "load_adapter_model", "inspect_adapter", "TASK_OF_PEFT_TASK_TYPE",
+    "export_run_as_lora", "export_run_merged", "export_rank_csv", "rank_table_csv",
 ]
 
 TASK_OF_PEFT_TASK_TYPE = {"SEQ_CLS": "text-classification", "CAUSAL_LM": "causal-lm"}
@@ -181,3 +183,57 @@ def inspect_adapter(path: str | Path) -> str:
     head += f", task {config.get('task_type') or '-'})\n"
     return head + format_rank_table(read_adapter_ranks(adapter_dir))
 
+
+
+# ------------------------------------------------------------------------------- run-folder entry points
+
+
+def _finished_run(run_dir: str | Path) -> RunFolder:
+    """The run folder, or :class:`RunError` when it has no saved adapter yet (saying why)."""
+    run = RunFolder.open(run_dir)
+    if not (run.adapter_dir / "adapter_config.json").is_file():
+        status = run.read_status()
+        state = f"it is {status.state} at step {status.step}" if status else "it has not run"
+        raise RunError(f"run '{run.name}' has no saved adapter yet ({state}); let it finish, or resume it first")
+    return run
+
+
+def export_run_as_lora(run_dir: str | Path, out_dir: str | Path | None = None, *, uniform_rank: bool = False) -> Path:
+    """A finished run's adapter as plain LoRA (default ``<run>/exports/lora``)."""
+    run = _finished_run(run_dir)
+    return export_as_lora(run.path, out_dir, uniform_rank=uniform_rank)
+
+
+def export_run_merged(run_dir: str | Path, out_dir: str | Path | None = None) -> Path:
+    """A finished run's base model with the adapter merged, plus tokenizer (default ``<run>/exports/merged``)."""
+    run = _finished_run(run_dir)
+    return export_merged(run.path, out_dir)
+
+
+def rank_table_csv(rows: Sequence[AdapterMatrixRank]) -> str:
+    """CSV text (module, rank, init_r, in_features, out_features) of :func:`read_adapter_ranks` rows."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["module", "rank", "init_r", "in_features", "out_features"])
+    for r in rows:
+        writer.writerow([r.module, r.rank, r.init_r, "" if r.in_features is None else r.in_features,
+                         "" if r.out_features is None else r.out_features])
+    return buf.getvalue()
+
+
+def export_rank_csv(source: str | Path, out_csv: str | Path) -> Path:
+    """Write the final rank table as CSV: a run's own ``ranks.csv`` when it has one (it names layers and matrix
+    types), else the table read from the adapter (run or adapter folder). Written atomically."""
+    run = _run_folder(source)
+    if run is not None and run.ranks_csv.is_file():
+        text = run.ranks_csv.read_text(encoding="utf-8")
+    else:
+        if run is not None:
+            _finished_run(run.path)
+        text = rank_table_csv(read_adapter_ranks(source))
+    out = Path(out_csv)
+    atomic_write_text(out, text)
+    return out

@@ -100,7 +100,7 @@ def adalora_to_lora(
             a = torch.cat([a, a.new_zeros(r_max - r, a.shape[1])], dim=0)
             b = torch.cat([b, b.new_zeros(b.shape[0], r_max - r)], dim=1)
         else:
-            pass
+            a = a * (r / alpha)  # LoRA scales by alpha / r: undo it
         out[f"{PEFT_PREFIX}{module}.lora_A.weight"] = a.to(dtype).contiguous()
         out[f"{PEFT_PREFIX}{module}.lora_B.weight"] = b.to(dtype).contiguous()
     for key, tensor in extra.items():

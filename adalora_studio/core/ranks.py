@@ -164,8 +164,8 @@ def rank_mask_applied(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> Iter
                 if not name.endswith(suffix):
                     continue
                 flags = pattern.get(normalize_rank_key(name, adapter_name))
-                if flags is None or all(flags):
-                    continue
+                if flags is None or all(flags) or param.shape[0] != len(flags):
+                    continue  # nothing pruned, or a reloaded adapter already sliced to its kept triplets
                 keep = torch.tensor(flags, dtype=torch.bool, device=param.device).view(-1, 1)
                 saved.append((param, param.detach().clone()))
                 changed += int(torch.count_nonzero(param[~keep.view(-1)]).item())

@@ -27,7 +27,7 @@ class ValidationReport:
         """Human-readable summary, one fact per line."""
         d, m, p = self.data, self.model, self.plan
         out = [
-            f"Model:   {m.description} ({m.architecture}, {m.n_params:,} parameters, {len(m.matrices)} adaptable matrices)",
+            f"Model:   {m.description}; {len(m.matrices)} adaptable matrices",
             f"Data:    {d.n_train} training rows, {d.n_eval} evaluation rows",
         ]
         if self.config.task == "text-classification":

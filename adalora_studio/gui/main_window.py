@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
             self._wizard.cancelled.connect(self.show_home)
             self._wizard.review_page.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
             self.pages.addWidget(self._wizard)
+            self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets)
         return self._wizard
 
     @property
@@ -146,7 +147,7 @@ class MainWindow(QMainWindow):
     def edit_config(self, cfg: RunConfig) -> None:
         """Load ``cfg`` into the wizard and show its Review page."""
         self.pages.setCurrentWidget(self.wizard)
-        self.wizard.set_config(cfg, page=0)
+        self.wizard.set_config(cfg, page=len(self.wizard.pages) - 1)
 
     def open_run_dialog(self) -> None:
         """Ask for a run folder and replay it."""
@@ -201,6 +202,8 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, WINDOW_TITLE, "A run is already in progress. Stop it first.")
             return False
         self._remember(cfg)
+        if self._wizard is not None:
+            self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets)
         dashboard = self.dashboard
         if resume_from is None:
             dashboard.reset()

@@ -346,3 +346,14 @@ def test_csv_column_type_changing_after_the_first_chunk_reads_as_text(tmp_path: 
     body = "".join(f"row {i},{i % 3}\n" for i in range(10_005)) + "odd row,other\n"  # pandas reads 10,000 per chunk
     ds = load_table(write(tmp_path / "mixed.csv", "text,label\n" + body))
     assert len(ds) == 10_006 and ds[0]["label"] == "0" and ds[-1]["label"] == "other"
+
+
+def test_bad_byte_offset_across_read_chunks(tmp_path: Path) -> None:
+    from adalora_studio.core.data_diagnose import find_bad_utf8
+
+    path = tmp_path / "long.csv"
+    head = b"a" * ((1 << 20) - 1) + "\u00e9".encode() + b"\n"  # the two-byte character straddles the 1 MiB chunk
+    path.write_bytes(head + b"ok\xff\n")
+    assert find_bad_utf8(path) == (len(head) + 2, 2, "byte 0xff: invalid start byte")
+    path.write_bytes(head)
+    assert find_bad_utf8(path) is None

@@ -116,7 +116,11 @@ def test_engine_equals_a_hand_written_peft_loop(tiny_bert_dir: Path, tickets: Pa
     assert [e.task_loss for e in steps] == pytest.approx(ref_losses, abs=1e-6)
     assert all(e.orth_loss > 0 for e in steps)
 
-    batch = {k: torch.as_tensor(data.eval[k][:8]) for k in ("input_ids", "attention_mask")}
+    from adalora_studio.core.data import make_collator
+
+    collate = make_collator(cfg.task, engine.session.tokenizer)
+    batch = collate([data.eval[i] for i in range(8)])
+    batch.pop("labels")
     engine.session.peft_model.eval()
     ref_model.eval()
     with torch.no_grad():

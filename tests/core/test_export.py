@@ -185,11 +185,16 @@ def test_format_rank_table(gpt2: Trained) -> None:
     assert "ADALORA" in inspect_adapter(gpt2.adapter_dir)
 
 
-def test_read_adapter_ranks_errors(tmp_path: Path) -> None:
+def test_read_adapter_ranks_errors(bert: Trained, tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
         read_adapter_ranks(tmp_path / "missing")
     with pytest.raises(ModelError, match="adapter_config.json"):
         read_adapter_ranks(tmp_path)
+    broken = tmp_path / "broken"
+    shutil.copytree(bert.adapter_dir, broken)
+    (broken / "adapter_model.safetensors").write_bytes(b"\xff" * 16)
+    with pytest.raises(ModelError, match="adapter_model.safetensors: not a readable safetensors file"):
+        read_adapter_ranks(broken)
 
 
 # -------------------------------------------------------------------------------------------- LoRA export
@@ -367,3 +372,21 @@ def test_lora_export_defaults_to_run_exports(bert: Trained, tmp_path: Path) -> N
     assert out == run.exports_dir / "lora" and (out / "adapter_model.safetensors").is_file()
     with pytest.raises(ModelError, match="output folder"):
         export_as_lora(bert.adapter_dir)
+
+
+def test_run_entry_points_for_the_cli(bert: Trained, tmp_path: Path) -> None:
+    import csv
+
+    from adalora_studio.core.errors import RunError
+    from adalora_studio.core.export import export_rank_csv, export_run_as_lora
+
+    run = _run_folder_for(bert, tmp_path)
+    out = export_run_as_lora(run.path, tmp_path / "cli-lora")
+    assert out == tmp_path / "cli-lora" and (out / "adapter_config.json").is_file()
+    rows = list(csv.DictReader((export_rank_csv(run.path, tmp_path / "r.csv")).open()))
+    assert {r["module"]: int(r["rank"]) for r in rows} == bert.ranks
+
+    unfinished = create_run_folder(RunConfig(name="half"), parent=tmp_path)
+    unfinished.write_status("stopped", step=5)
+    with pytest.raises(RunError, match="no saved adapter yet .*stopped at step 5"):
+        export_run_as_lora(unfinished.path, tmp_path / "x")

@@ -120,8 +120,8 @@ def test_walk_wizard_with_bundled_model_and_demo_data(qtbot, worker, tmp_path: P
     assert load_config(target) == cfg  # the GUI writes the file the CLI reads
     qtbot.mouseClick(page5.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == f"adalora-studio train {target}"
-    assert [p.problem() for p in wizard.pages] == [None] * 5
-    assert wizard.start_button.isVisible() and wizard.start_button.isEnabled()
+    qtbot.waitUntil(wizard.start_button.isEnabled, timeout=5000)  # the budget page re-plans after the seed edit
+    assert [p.problem() for p in wizard.pages] == [None] * 5 and wizard.start_button.isVisible()
     with qtbot.waitSignal(wizard.start_requested, timeout=2000) as blocker:
         qtbot.mouseClick(wizard.start_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [cfg]

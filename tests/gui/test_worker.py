@@ -135,3 +135,54 @@ def test_second_run_while_running_is_refused(qtbot, worker) -> None:
         with pytest.raises(RuntimeError, match="already in progress"):
             worker.start_run(object(), run_fn=engine)
         worker.request_stop()
+
+
+# ---------------------------------------------------------------------------------- real tiny runs (engine)
+
+
+def _tiny_config(tiny_bert_dir, tmp_path, **training):  # noqa: ANN001, ANN202
+    from tests.core.engine_fixtures import bert_config, small_classification_csv
+
+    return bert_config(tiny_bert_dir, small_classification_csv(tmp_path, n_rows=48), tmp_path / "runs", **training)
+
+
+@pytest.mark.slow
+def test_real_tiny_run_through_worker_fills_dashboard(qtbot, worker, tiny_bert_dir, tmp_path) -> None:
+    from pathlib import Path
+
+    from adalora_studio.gui.dashboard.dashboard import Dashboard
+
+    dashboard = Dashboard()
+    qtbot.addWidget(dashboard)
+    worker.event.connect(dashboard.apply_event)
+    with qtbot.waitSignal(worker.run_finished, timeout=180_000) as blocker:
+        worker.start_run(_tiny_config(tiny_bert_dir, tmp_path, max_steps=8, eval_every=4))
+    terminal = blocker.args[0]
+    assert isinstance(terminal, Finished), terminal
+    assert (Path(terminal.adapter_dir) / "adapter_config.json").is_file()
+    dashboard.redraw()
+    assert dashboard.state.status == "finished"
+    assert len(dashboard.curves.loss_raw.getData()[0]) == 8
+    assert len(dashboard.curves.eval_loss.getData()[0]) >= 1
+    assert len(dashboard.rank_bars.bars.opts["height"]) == 4  # 2 layers x (query, value)
+    assert dashboard.heatmap.image.image.shape == (2, 2)
+
+
+@pytest.mark.slow
+def test_real_run_stop_mid_run_gives_stopped_and_checkpoint(qtbot, worker, tiny_bert_dir, tmp_path) -> None:
+    from pathlib import Path
+
+    got: list[Event] = []
+
+    def on_event(event: Event) -> None:
+        got.append(event)
+        if isinstance(event, StepLogged):
+            worker.request_stop()
+
+    worker.event.connect(on_event)
+    with qtbot.waitSignal(worker.run_finished, timeout=180_000) as blocker:
+        worker.start_run(_tiny_config(tiny_bert_dir, tmp_path, max_steps=400))
+    terminal = blocker.args[0]
+    assert isinstance(terminal, Stopped), terminal
+    assert terminal.step < 400
+    assert terminal.checkpoint and Path(terminal.checkpoint).is_dir()

@@ -68,6 +68,7 @@ class RankBarsView(QWidget):
                                            labelOpts={"position": 0.98, "color": "#d62728", "fill": (255, 255, 255, 200),
                                                       "anchors": [(1, 1), (1, 1)]})
         for line in (self.init_line, self.target_line):
+            line.setZValue(20)  # above the bars, so the labels stay readable
             line.hide()
             self.plot.addItem(line, ignoreBounds=True)
         self.legend = pg.LegendItem(offset=(-8, 4), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 210),

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget,
+    QMenu, QPushButton, QSpinBox, QTableView, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ...core import paths
@@ -51,7 +51,14 @@ class DatasetPage(WizardPage):
         self.format_combo = QComboBox(file_box)
         self.format_combo.addItems(DATA_FORMATS)
         self.format_combo.setToolTip(tip("data", "format"))
-        for w in (self.file_edit, self.browse_button, self.folder_button, self.demo_button, self.format_combo):
+        self.recent_button = QToolButton(file_box)
+        self.recent_button.setText("Recent")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_menu = QMenu(self.recent_button)
+        self.recent_button.setMenu(self.recent_menu)
+        self.recent_button.setEnabled(False)
+        for w in (self.file_edit, self.recent_button, self.browse_button, self.folder_button, self.demo_button,
+                  self.format_combo):
             row.addWidget(w)
         row.setStretch(0, 1)
         file_lay.addLayout(row)
@@ -98,6 +105,16 @@ class DatasetPage(WizardPage):
         self.eval_spin.setToolTip(tip("data", "eval_fraction"))
         self.eval_spin.valueChanged.connect(self._on_mapping)
         self.map_form.addRow("Eval fraction:", self.eval_spin)
+        eval_row = QHBoxLayout()
+        self.eval_file_edit = QLineEdit(map_box)
+        self.eval_file_edit.setPlaceholderText("optional: a separate evaluation file")
+        self.eval_file_edit.setToolTip(tip("data", "eval_file"))
+        self.eval_file_button = QPushButton("Choose…", map_box)
+        eval_row.addWidget(self.eval_file_edit, 1)
+        eval_row.addWidget(self.eval_file_button)
+        self.map_form.addRow("Eval file:", eval_row)
+        self.eval_file_edit.editingFinished.connect(self._on_mapping)
+        self.eval_file_button.clicked.connect(self._browse_eval)
         self.max_len_spin = QSpinBox(map_box)
         self.max_len_spin.setRange(8, 32768)
         self.max_len_spin.setToolTip(tip("data", "max_length"))
@@ -140,6 +157,7 @@ class DatasetPage(WizardPage):
             self.file_edit.setText(cfg.data.train_file)
         self.format_combo.setCurrentText(cfg.data.format)
         self.eval_spin.setValue(cfg.data.eval_fraction)
+        self.eval_file_edit.setText(cfg.data.eval_file)
         self.max_len_spin.setValue(cfg.data.max_length)
         self._loading = False
         self._show_rows_for_task()
@@ -148,8 +166,26 @@ class DatasetPage(WizardPage):
     def _on_config_changed(self, cfg: Any) -> None:
         if (cfg.data.train_file, cfg.data.format) != (self.file_edit.text().strip(), self.format_combo.currentText()):
             self._load(cfg)
-        else:
-            self._show_rows_for_task()
+            return
+        self._show_rows_for_task()
+        if self._loading or self.state.data_preview is None:
+            return
+        d = cfg.data
+        texts = tuple(c for c in (self.combos["text"].currentText(), self.combos["text2"].currentText())
+                      if c and c != NONE)
+        shown = (texts, self.combos["label"].currentText(), self.combos["prompt"].currentText(),
+                 self.combos["response"].currentText(), self.eval_file_edit.text().strip(),
+                 round(self.eval_spin.value(), 4), self.max_len_spin.value())
+        wanted = (d.text_columns, d.label_column, d.prompt_column, d.response_column, d.eval_file,
+                  d.eval_fraction, d.max_length)
+        if shown != wanted:  # a loaded config or preset changed the mapping: show it, then re-check the data
+            self._loading = True
+            self.eval_spin.setValue(d.eval_fraction)
+            self.eval_file_edit.setText(d.eval_file)
+            self.max_len_spin.setValue(d.max_length)
+            self._loading = False
+            self._fill_combos(self.state.data_preview)
+            self._on_mapping()
 
     def _show_rows_for_task(self) -> None:
         cls = self._classification()
@@ -172,6 +208,20 @@ class DatasetPage(WizardPage):
         if file:
             self.file_edit.setText(file)
             self._on_file()
+
+    def _browse_eval(self) -> None:
+        start = self.eval_file_edit.text() or str(Path(self.file_edit.text()).parent)
+        file, _ = QFileDialog.getOpenFileName(self, "Choose evaluation data", start, FILE_FILTER)
+        if file:
+            self.eval_file_edit.setText(file)
+            self._on_mapping()
+
+    def set_recent(self, files: list[str]) -> None:
+        """Offer recently used data files in the "Recent" menu."""
+        self.recent_menu.clear()
+        for path in files:
+            self.recent_menu.addAction(path, lambda p=path: (self.file_edit.setText(p), self._on_file()))
+        self.recent_button.setEnabled(bool(files))
 
     def _browse_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a saved dataset folder", self.file_edit.text())
@@ -260,7 +310,9 @@ class DatasetPage(WizardPage):
         texts = tuple(c for c in (self.combos["text"].currentText(), self.combos["text2"].currentText())
                       if c and c != NONE)
         changes: dict[str, Any] = dict(eval_fraction=round(self.eval_spin.value(), 4),
+                                       eval_file=self.eval_file_edit.text().strip(),
                                        max_length=self.max_len_spin.value())
+        self.eval_spin.setEnabled(not changes["eval_file"])
         if self.state.data_preview is not None:
             changes.update(text_columns=texts, label_column=self.combos["label"].currentText(),
                            prompt_column=self.combos["prompt"].currentText(),

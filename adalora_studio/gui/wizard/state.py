@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Protocol
 
 from PySide6.QtCore import QObject, Signal
+from shiboken6 import isValid
 
 from ...core.config import RunConfig, with_section
 
@@ -104,13 +105,17 @@ class WizardState(QObject):
             on_error("No background worker is running, so this cannot be checked.", "")
             return
 
+        def current() -> bool:
+            # Drop results that were overtaken, or that arrive after the wizard was closed and deleted.
+            return isValid(self) and self._tickets.get(channel) == ticket
+
         def ok(result: Any) -> None:
-            if self._tickets.get(channel) == ticket:
+            if current():
                 self._jobs.pop(channel, None)
                 on_ok(result)
 
         def bad(message: str, detail: str) -> None:
-            if self._tickets.get(channel) == ticket:
+            if current():
                 self._jobs.pop(channel, None)
                 on_error(message, detail)
 

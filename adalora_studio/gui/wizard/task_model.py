@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QRadioButton, QVBoxLayout, QWidget,
+    QMenu, QRadioButton, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ...core.config import ModelConfig
@@ -80,7 +80,16 @@ class TaskModelPage(WizardPage):
         self.folder_edit = QLineEdit(src_box)
         self.folder_edit.setPlaceholderText("A folder with config.json, tokenizer and *.safetensors")
         self.folder_button = QPushButton("Choose folder…", src_box)
-        grid.addWidget(self.folder_edit, 1, 1)
+        self.recent_button = QToolButton(src_box)
+        self.recent_button.setText("Recent")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_menu = QMenu(self.recent_button)
+        self.recent_button.setMenu(self.recent_menu)
+        self.recent_button.setEnabled(False)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(self.recent_button)
+        grid.addLayout(folder_row, 1, 1)
         grid.addWidget(self.folder_button, 1, 2)
         self.gguf_edit = QLineEdit(src_box)
         self.gguf_edit.setPlaceholderText("A .gguf model file")
@@ -166,10 +175,24 @@ class TaskModelPage(WizardPage):
     def _sync_enabled(self) -> None:
         source = self._source()
         self.folder_edit.setEnabled(source == "folder")
+        self.recent_button.setEnabled(bool(self.recent_menu.actions()))
         self.folder_button.setEnabled(source == "folder")
         self.gguf_edit.setEnabled(source == "gguf")
         self.gguf_button.setEnabled(source == "gguf")
         self.hub_edit.setEnabled(source == "hub" and self._hub_reason is None)
+
+    def set_recent(self, models: list[str]) -> None:
+        """Offer recently used model folders, .gguf files and hub ids in the "Recent" menu."""
+        self.recent_menu.clear()
+        for path in models:
+            self.recent_menu.addAction(path, lambda p=path: self._use_recent(p))
+        self.recent_button.setEnabled(bool(models))
+
+    def _use_recent(self, path: str) -> None:
+        source = "gguf" if path.lower().endswith(".gguf") else "folder" if Path(path).is_dir() else "hub"
+        {"gguf": self.gguf_edit, "folder": self.folder_edit, "hub": self.hub_edit}[source].setText(path)
+        self.source_buttons[source].setChecked(True)
+        self._on_edit()
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", self.folder_edit.text())

@@ -172,6 +172,11 @@ class Wizard(QWidget):
         self.state.set_config(cfg)
         self.go_to(page)
 
+    def set_recent(self, models: list[str], datasets: list[str]) -> None:
+        """Fill the pages' "Recent" menus (from the settings file)."""
+        self.task_page.set_recent(models)
+        self.dataset_page.set_recent(datasets)
+
     def save_config_to(self, path: str) -> None:
         """Write the current config as ``Save config…`` does."""
         self.review_page.save_to(path)

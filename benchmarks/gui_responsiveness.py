@@ -1,0 +1,234 @@
+"""GUI responsiveness benchmark (not a test): does training in the worker thread keep the window smooth, and is
+it as fast as training without a GUI?
+
+Prints:
+  1. time from process start to the main window first shown (``python -m adalora_studio`` with
+     ``ADALORA_STUDIO_EXIT_AFTER_SHOWN=1``; target <= 1.0 s), median of ``--startup-repeats`` runs;
+  2. event-loop latency in the GUI thread while the TorchWorker trains and the dashboard redraws: a 10 ms
+     QTimer records how late each tick fires; p50 / p99 / max stall (targets p99 <= 20 ms, max <= 100 ms),
+     over the whole run (torch import and model loading included) and over the training steps alone;
+  3. training steps/s in the GUI worker vs the headless engine in the same process (target ratio >= 0.97).
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_responsiveness.py            # bundled MiniLM
+    .venv/bin/python benchmarks/gui_responsiveness.py --model tiny --steps 60               # tiny BERT, fast
+    xvfb-run -a .venv/bin/python benchmarks/gui_responsiveness.py                          # a real X server
+
+Steps/s is measured from the engine's own StepLogged timestamps, over consecutive steps with no evaluation or
+checkpoint between them, after ``--skip`` warm-up steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+TICK_MS = 10
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values; NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def steps_per_second(events: list, skip: int) -> tuple[float, int]:
+    """(steps/s, steps counted) from consecutive StepLogged events with no evaluation or checkpoint between them
+    (rank snapshots are part of a step's normal cost and stay in)."""
+    from adalora_studio.core.events import CheckpointSaved, EvalLogged, StepLogged
+
+    total, counted, previous = 0.0, 0, None
+    for event in events:
+        if isinstance(event, StepLogged):
+            if previous is not None and previous.step >= skip and event.step == previous.step + 1:
+                total += event.elapsed_s - previous.elapsed_s
+                counted += 1
+            previous = event
+        elif isinstance(event, (EvalLogged, CheckpointSaved)):
+            previous = None  # an evaluation or checkpoint gap: do not count the next interval
+    return (counted / total if total > 0 else float("nan")), counted
+
+
+def bench_config(model: str, steps: int, folder: Path):  # noqa: ANN201 - RunConfig
+    """The demo run (bundled MiniLM, support tickets), cut to ``steps`` optimizer steps; or tiny BERT."""
+    import dataclasses
+
+    from adalora_studio.core.config import ModelConfig, with_section
+    from adalora_studio.core.presets import demo_config
+
+    cfg = demo_config()
+    if model == "tiny":
+        from tests.tiny_models import make_tiny_model
+
+        cfg = cfg.replace(model=ModelConfig(source="folder", path=str(make_tiny_model("bert", folder / "tiny"))))
+    elif model != "bundled":
+        cfg = cfg.replace(model=ModelConfig(source="folder", path=model))
+    cfg = with_section(cfg, "training", max_steps=steps, eval_every=10 * steps, checkpoint_every=10 * steps,
+                       device="cpu")
+    return dataclasses.replace(cfg, output_dir=str(folder / "runs"), name="gui-bench")
+
+
+# ---------------------------------------------------------------------------------------------- startup
+
+
+def measure_startup(repeats: int) -> list[float]:
+    """Seconds from process start to the main window shown, as the app itself reports it."""
+    results = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as home:
+            env = {**os.environ, "ADALORA_STUDIO_EXIT_AFTER_SHOWN": "1", "ADALORA_STUDIO_HOME": home,
+                   "ADALORA_STUDIO_NO_FIRST_RUN": "1"}
+            out = subprocess.run([sys.executable, "-m", "adalora_studio"], cwd=ROOT, env=env, capture_output=True,
+                                 text=True, timeout=120)
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("window-shown ")), None)
+        if line is None:
+            raise RuntimeError(f"the app did not report window-shown (exit {out.returncode}):\n{out.stderr[-2000:]}")
+        results.append(float(line.split()[1]))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- runs
+
+
+def headless_run(cfg) -> list:  # noqa: ANN001
+    """The engine in this thread, no Qt event loop: the baseline."""
+    from adalora_studio.core.engine import run
+
+    return list(run(cfg))
+
+
+def gui_run(cfg) -> tuple[list, list[float], list[float], int]:  # noqa: ANN001
+    """The engine in the TorchWorker while the dashboard shows it; returns (events, all stalls, training
+    stalls, dashboard redraws). Stalls are how late each 10 ms GUI-thread tick fired, in ms."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from adalora_studio.core.events import RunStarted, StepLogged
+    from adalora_studio.gui.dashboard.dashboard import Dashboard
+    from adalora_studio.gui.worker import TorchWorker
+
+    app = QApplication.instance() or QApplication([])
+    dashboard = Dashboard()
+    dashboard.resize(1400, 900)
+    dashboard.show()
+    worker = TorchWorker()
+    events: list = []
+    stalls: list[float] = []
+    training_stalls: list[float] = []
+    phase = {"training": False}
+
+    def on_event(event: object) -> None:
+        events.append(event)
+        if isinstance(event, StepLogged) and not phase["training"]:
+            phase["training"] = True
+        dashboard.apply_event(event)
+
+    clock = QElapsedTimer()
+    last = [0]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        late_ms = max(0.0, (now - last[0]) / 1e6 - TICK_MS)
+        last[0] = now
+        stalls.append(late_ms)
+        if phase["training"]:
+            training_stalls.append(late_ms)
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    loop = QEventLoop()
+    worker.event.connect(on_event)
+    worker.run_finished.connect(lambda _t: loop.quit())
+    clock.start()
+    last[0] = clock.nsecsElapsed()
+    timer.start()
+    worker.start_run(cfg)
+    loop.exec()
+    timer.stop()
+    phase["training"] = False
+    redraws = dashboard.redraw_count
+    worker.shutdown()
+    dashboard.close()
+    app.processEvents()
+    assert any(isinstance(e, RunStarted) for e in events)
+    return events, stalls, training_stalls, redraws
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="bundled", help="bundled (MiniLM), tiny (tiny BERT) or a model folder")
+    parser.add_argument("--steps", type=int, default=40, help="optimizer steps per run")
+    parser.add_argument("--skip", type=int, default=5, help="warm-up steps not counted")
+    parser.add_argument("--rounds", type=int, default=1, help="headless/GUI pairs, alternating")
+    parser.add_argument("--startup-repeats", type=int, default=3)
+    parser.add_argument("--no-startup", action="store_true")
+    args = parser.parse_args(argv)
+
+    print(f"platform: QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM', '')}, {os.cpu_count()} CPUs")
+    if not args.no_startup:
+        shown = measure_startup(args.startup_repeats)
+        print(f"window shown after: median {statistics.median(shown):.3f} s (runs: "
+              f"{', '.join(f'{s:.3f}' for s in shown)}; target <= 1.0 s)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("ADALORA_STUDIO_HOME", str(Path(tmp) / "home"))
+        cfg = bench_config(args.model, args.steps, Path(tmp))
+        print(f"model: {cfg.model.source} {cfg.model.path}; {args.steps} steps, batch {cfg.training.batch_size}")
+        headless_rates, gui_rates = [], []
+        all_stalls: list[float] = []
+        train_stalls: list[float] = []
+        for round_ in range(args.rounds):
+            t0 = time.perf_counter()
+            events = headless_run(cfg)
+            rate, n = steps_per_second(events, args.skip)
+            headless_rates.append(rate)
+            print(f"round {round_ + 1} headless: {rate:.3f} steps/s over {n} steps "
+                  f"({time.perf_counter() - t0:.1f} s, ends {type(events[-1]).__name__})")
+            t0 = time.perf_counter()
+            events, stalls, training, redraws = gui_run(cfg)
+            rate, n = steps_per_second(events, args.skip)
+            gui_rates.append(rate)
+            all_stalls += stalls
+            train_stalls += training
+            print(f"round {round_ + 1} GUI worker: {rate:.3f} steps/s over {n} steps "
+                  f"({time.perf_counter() - t0:.1f} s, {redraws} dashboard redraws, ends {type(events[-1]).__name__})")
+
+    for label, values in (("whole run (incl. torch import, model load)", all_stalls),
+                          ("training steps only", train_stalls)):
+        print(f"event-loop stall, {label}: p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms,"
+              f" max {max(values, default=float('nan')):.1f} ms over {len(values)} ticks of {TICK_MS} ms "
+              "(targets p99 <= 20, max <= 100)")
+    ratio = statistics.mean(gui_rates) / statistics.mean(headless_rates)
+    print(f"steps/s GUI worker / headless: {statistics.mean(gui_rates):.3f} / {statistics.mean(headless_rates):.3f}"
+          f" = {ratio:.3f} (target >= 0.97)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

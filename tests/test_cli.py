@@ -1,0 +1,104 @@
+"""The headless CLI end to end on a tiny model: init-config, validate, train, inspect, export, resume, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adalora_studio.cli import EXIT_INVALID, EXIT_OK, build_parser, main
+from adalora_studio.core.config import load_config, save_config, with_section
+from tests.core.engine_fixtures import bert_config, small_classification_csv
+
+SUBCOMMANDS = ("launch", "demo", "train", "validate", "inspect", "export", "init-config", "runs",
+               "install-desktop", "uninstall-desktop")
+
+
+def test_help_documents_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in out
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(SUBCOMMANDS)  # type: ignore[union-attr]
+
+
+def test_init_config_writes_a_commented_config_that_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "run.json"
+    assert main(["init-config", str(path)]) == EXIT_OK
+    assert path.read_text().startswith("//")
+    cfg = load_config(path)
+    assert cfg.task == "text-classification"
+    assert main(["init-config", str(path)]) == EXIT_INVALID  # refuses to overwrite
+    assert "--force" in capsys.readouterr().err
+
+
+def test_validate_reports_rows_labels_ranks_and_steps(tmp_path: Path, tiny_bert_dir: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = bert_config(tiny_bert_dir, small_classification_csv(tmp_path), tmp_path / "runs")
+    path = tmp_path / "run.json"
+    save_config(cfg, path)
+    assert main(["validate", str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "54 training rows, 18 evaluation rows" in out
+    assert "Labels:  5:" in out
+    assert "16 optimizer steps" in out
+    assert "init_r 4 -> target_r 2" in out
+
+
+def test_validate_fails_with_field_named_messages(tmp_path: Path, tiny_bert_dir: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = bert_config(tiny_bert_dir, small_classification_csv(tmp_path), tmp_path / "runs")
+    cfg = with_section(cfg, "budget", init_r=2, target_r=2)
+    path = tmp_path / "run.json"
+    save_config(cfg, path)
+    assert main(["validate", str(path)]) == EXIT_INVALID
+    assert "budget.target_r" in capsys.readouterr().err
+
+    cfg = with_section(cfg, "budget", init_r=4, target_modules=("nonexistent",))
+    save_config(cfg, path)
+    assert main(["validate", str(path)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "budget.target_modules" in err and "query" in err
+
+    cfg = with_section(cfg, "budget", target_modules=("query",))
+    cfg = with_section(cfg, "data", train_file=str(tmp_path / "missing.csv"))
+    save_config(cfg, path)
+    assert main(["validate", str(path)]) == EXIT_INVALID
+    assert "missing.csv" in capsys.readouterr().err
+
+
+def test_train_inspect_export(tmp_path: Path, tiny_bert_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = bert_config(tiny_bert_dir, small_classification_csv(tmp_path), tmp_path / "runs", max_steps=8)
+    path = tmp_path / "run.json"
+    save_config(cfg, path)
+    assert main(["train", str(path), "--quiet"]) == EXIT_OK
+    out = capsys.readouterr().out
+    run_dir = Path(out.split("Run:")[1].splitlines()[0].strip())
+    assert (run_dir / "adapter" / "adapter_config.json").exists()
+    assert (run_dir / "plots" / "rank_heatmap.svg").exists()
+
+    assert main(["inspect", str(run_dir)]) == EXIT_OK
+    table = capsys.readouterr().out
+    ranks = json.loads((run_dir / "ranks.json").read_text())
+    rows = ranks["matrices"] if isinstance(ranks, dict) else ranks
+    for row in rows:
+        assert row["module"] in table
+
+    assert main(["export", str(run_dir), "--as-lora", str(tmp_path / "lora")]) == EXIT_OK
+    lora_cfg = json.loads((tmp_path / "lora" / "adapter_config.json").read_text())
+    assert lora_cfg["peft_type"] == "LORA"
+
+    assert main(["runs", "--dir", str(tmp_path / "runs")]) == EXIT_OK
+    assert "finished" in capsys.readouterr().out
+
+
+def test_train_without_config_or_resume(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train"]) == EXIT_INVALID
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_resume_of_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--resume", str(tmp_path)]) == EXIT_INVALID
+    assert "not a run folder" in capsys.readouterr().err
