@@ -24,6 +24,7 @@ run: setup
 	$(VENV)/bin/adalora-studio launch
 
 test: setup
+	bash scripts/install_system_test_deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 demo: setup

@@ -40,6 +40,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 TICK_MS = 10
 
+# The GUI worker sets these before torch loads; set them here too so the headless baseline (which runs first, in
+# this same process) trains under the same OpenMP settings.
+from adalora_studio.gui.worker import prepare_torch_environment  # noqa: E402 - after sys.path is set
+
+prepare_torch_environment()
+
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -118,9 +124,10 @@ def headless_run(cfg) -> list:  # noqa: ANN001
     return list(run(cfg))
 
 
-def gui_run(cfg) -> tuple[list, list[float], list[float], int]:  # noqa: ANN001
+def gui_run(cfg, with_dashboard: bool = True) -> tuple[list, list[float], list[float], int]:  # noqa: ANN001
     """The engine in the TorchWorker while the dashboard shows it; returns (events, all stalls, training
-    stalls, dashboard redraws). Stalls are how late each 10 ms GUI-thread tick fired, in ms."""
+    stalls, dashboard redraws). Stalls are how late each 10 ms GUI-thread tick fired, in ms.
+    ``with_dashboard=False`` isolates the worker's own cost (events still cross to the GUI thread)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -142,7 +149,8 @@ def gui_run(cfg) -> tuple[list, list[float], list[float], int]:  # noqa: ANN001
         events.append(event)
         if isinstance(event, StepLogged) and not phase["training"]:
             phase["training"] = True
-        dashboard.apply_event(event)
+        if with_dashboard:
+            dashboard.apply_event(event)
 
     clock = QElapsedTimer()
     last = [0]
@@ -188,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="headless/GUI pairs, alternating")
     parser.add_argument("--startup-repeats", type=int, default=3)
     parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument("--no-dashboard", action="store_true", help="GUI run without feeding the dashboard")
     args = parser.parse_args(argv)
 
     print(f"platform: QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM', '')}, {os.cpu_count()} CPUs")
@@ -211,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {round_ + 1} headless: {rate:.3f} steps/s over {n} steps "
                   f"({time.perf_counter() - t0:.1f} s, ends {type(events[-1]).__name__})")
             t0 = time.perf_counter()
-            events, stalls, training, redraws = gui_run(cfg)
+            events, stalls, training, redraws = gui_run(cfg, not args.no_dashboard)
             rate, n = steps_per_second(events, args.skip)
             gui_rates.append(rate)
             all_stalls += stalls

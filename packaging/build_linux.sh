@@ -20,7 +20,9 @@ BUNDLE="$DIST/adalora-studio"
   exit 2
 }
 start=$(date +%s)
-"$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
+CLEAN_FLAG=--clean
+[ "${CLEAN:-1}" = 0 ] && CLEAN_FLAG=""   # CLEAN=0 reuses build/ caches from the last build (faster rebuilds)
+"$PYTHON" -m PyInstaller --noconfirm $CLEAN_FLAG --log-level WARN \
   --distpath "$DIST" --workpath "$BUILD_DIR" packaging/adalora_studio.spec
 
 # The menu entry and icon beside the executable. Exec is the absolute path at build time; after moving the

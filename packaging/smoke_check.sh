@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke check of a built bundle: `--version`, then the window opens headless and closes itself.
+# Smoke check of a built bundle: `--version`, then the window opens headless and closes itself, then a
+# 2-step demo fine-tune runs inside the bundle (SMOKE_TRAIN=0 skips it; it needs the bundled model).
 #
 #   packaging/smoke_check.sh [dist/adalora-studio]
 #
@@ -40,5 +41,20 @@ if command -v xvfb-run >/dev/null; then
   launch xvfb env -u QT_QPA_PLATFORM xvfb-run -a -s "-screen 0 1280x800x24"
 else
   echo "== 3. skipped: xvfb-run is not installed (apt-get install -y xvfb)"
+fi
+if [ "${SMOKE_TRAIN:-1}" != 0 ]; then
+  echo "== 4. a 2-step headless demo fine-tune (torch, transformers, peft and checkpoints inside the bundle)"
+  start=$(date +%s)
+  if ADALORA_STUDIO_HOME="$WORK/studio-train" HF_HUB_OFFLINE=1 timeout "$TIMEOUT" \
+      "$EXE" demo --max-steps 2 --output-dir "$WORK/runs" >"$WORK/train.log" 2>&1 \
+      && ls "$WORK"/runs/*/adapter/adapter_config.json >/dev/null 2>&1; then
+    echo "PASS (train): finished with an adapter in $(( $(date +%s) - start )) s"
+  else
+    echo "FAIL (train): the demo run did not finish with an adapter; output:" >&2
+    tail -20 "$WORK/train.log" >&2
+    exit 1
+  fi
+else
+  echo "== 4. skipped (SMOKE_TRAIN=0)"
 fi
 echo "smoke check passed"

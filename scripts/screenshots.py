@@ -26,6 +26,7 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=860)
     parser.add_argument("--no-run", action="store_true", help="skip the training run (no dashboard shot)")
+    parser.add_argument("--prefix", default="", help="prefix for the file names (e.g. small- for a second size)")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,7 +67,7 @@ def main() -> int:
     def shot(name: str) -> None:
         QApplication.processEvents()
         spin_until(lambda: False, 0.3)  # let layouts and plots settle
-        path = out / f"{name}.png"
+        path = out / f"{args.prefix}{name}.png"
         window.grab().save(str(path))
         print(f"wrote {path}")
 
@@ -89,6 +90,7 @@ def main() -> int:
     spin_until(lambda: wizard.problem() is None, 10)
 
     if args.no_run:
+        window.worker.shutdown(10000)
         return 0
     steps = {"n": 0}
     window.worker.event.connect(lambda e: steps.update(n=e.step) if isinstance(e, StepLogged) else None)
@@ -101,6 +103,8 @@ def main() -> int:
     window.stop_run()
     spin_until(lambda: not window.running, 300)
     shot("07-dashboard-stopped")
+    window.show_home()
+    shot("08-home-with-a-run")
     window.worker.shutdown(10000)
     return 0
 

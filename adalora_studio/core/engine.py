@@ -18,13 +18,22 @@ import dataclasses
 import math
 import time
 import traceback
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .checkpoint import TrainState, capture_rng, restore_rng, save_checkpoint
+from .checkpoint import restore_rng, save_checkpoint
 from .config import RunConfig
+from .engine_support import (
+    EngineStats,
+    LoopClock,
+    NonFiniteLoss,
+    all_finite,
+    is_oom,
+    nonfinite_message,
+    oom_message,
+    save_adapter,
+)
 from .errors import RunError, StudioError
 from .eventlog import EventLog
 from .events import (
@@ -43,30 +52,8 @@ from .events import (
 from .plan import is_mask_step
 from .ranks import snapshot_ranks, triplet_scores, write_rank_tables
 from .runs import RunFolder, create_run_folder
-from .run_setup import Session, ValidatedRun, build_session, resume_target, validate_run
+from .run_setup import Session, ValidatedRun, build_session, resume_target, validate_session
 from .training_setup import epoch_seed, orth_params, orth_regularizer
-
-
-class NonFiniteLoss(RunError):
-    """The loss or the gradient norm became NaN or infinite."""
-
-
-@dataclass
-class EngineStats:
-    """Where the time of the last run went (for the benchmark and the log)."""
-
-    train_s: float = 0.0
-    """Wall time of the training loop (steps, allocation, bookkeeping; evaluation and checkpoints excluded)."""
-    bookkeeping_s: float = 0.0
-    """Part of ``train_s`` spent on rank snapshots, logging terms, events and their log lines."""
-    eval_s: float = 0.0
-    checkpoint_s: float = 0.0
-    steps: int = 0
-
-    @property
-    def bookkeeping_share(self) -> float:
-        """Bookkeeping as a fraction of the training loop's time."""
-        return self.bookkeeping_s / self.train_s if self.train_s > 0 else 0.0
 
 
 def run(config: RunConfig | None, stop: StopToken | None = None, resume_from: str | Path | None = None,
@@ -120,11 +107,11 @@ class Engine:
             try:
                 if self.resume_from is not None:
                     folder, config, ckpt_path = resume_target(self.resume_from)
-                    validated = validate_run(config)
+                    validated = validate_session(config)
                 else:
                     if self.config is None:
                         raise RunError("no config given; pass a RunConfig or a run folder to resume")
-                    validated = validate_run(self.config)
+                    validated = validate_session(self.config)
                     folder, ckpt_path = None, None
             except StudioError as exc:
                 event = self._emit(Failed(step=0, message=exc.user_message()))
@@ -186,174 +173,158 @@ class Engine:
         except Exception as exc:  # every failure ends as a Failed event, never as a raised exception
             step = session.state.global_step if session is not None else 0
             detail = traceback.format_exc()
-            if _is_oom(exc):
-                cfg = validated.config
-                message = (f"Out of memory at optimizer step {step + 1} on {validated.hardware.device}. "
-                           f"Try a smaller training.batch_size (now {cfg.training.batch_size}) or "
-                           f"data.max_length (now {cfg.data.max_length}); raise training.grad_accum to keep "
-                           f"the effective batch size.")
-            elif isinstance(exc, NonFiniteLoss):
-                message = str(exc)
+            if is_oom(exc):
+                message = oom_message(step + 1, validated.hardware.device, validated.config)
             else:
-                message = f"Unexpected error at optimizer step {step}: {type(exc).__name__}: {exc}"
+                message = f"Unexpected error during optimizer step {step + 1}: {type(exc).__name__}: {exc}"
             yield from self._fail(step, message, detail)
 
     # --------------------------------------------------------------------------------------- training
     def _train(self, s: Session) -> Iterator[Event]:
-        cfg, plan, acc, state = s.config, s.plan, s.accelerator, s.state
+        plan, state = s.plan, s.state
         state.total_steps = plan.total_steps
         resumed_from = state.global_step if s.resumed is not None else None
         self._status("running", step=state.global_step, total_steps=plan.total_steps)
-        yield from self._yield(RunStarted(
-            run_dir=str(s.folder.path), config=cfg.to_dict(), total_steps=plan.total_steps,
+        yield from self._yield(self._run_started(s, resumed_from))
+        for warning in s.warnings:
+            yield from self._yield(LogMessage(level="warning", message=warning))
+        yield from self._yield(self._ranks(s))
+        if resumed_from is not None:
+            yield from self._yield(LogMessage(
+                level="info", message=f"Resumed from {s.resumed.path.name} at optimizer step {resumed_from}"))
+        loop = _Loop(
+            trainable=[p for p in s.peft_model.parameters() if p.requires_grad],
+            reg_params=orth_params(s.peft_model),
+            max_norm=s.config.training.max_grad_norm or math.inf,
+            clock=LoopClock(elapsed_before=state.elapsed_s, start_step=state.global_step),
+            pending_rng=s.resumed.rng if s.resumed is not None else None,
+        )
+        s.model.train()
+        while state.global_step < plan.total_steps:
+            if self.stop.stop_requested:
+                yield from self._stop(s, loop)
+                return
+            stopped = yield from self._epoch(s, loop)
+            if stopped:
+                return
+        state.elapsed_s = loop.clock.elapsed()
+        self._account(s, loop)
+        yield from self._finish(s)
+
+    def _run_started(self, s: Session, resumed_from: int | None) -> RunStarted:
+        plan = s.plan
+        return RunStarted(
+            run_dir=str(s.folder.path), config=s.config.to_dict(), total_steps=plan.total_steps,
             steps_per_epoch=plan.steps_per_epoch, device=s.hardware.device, precision=s.hardware.precision,
             model_params=plan.model_params, trainable_init=plan.trainable_init,
             trainable_target=plan.trainable_target, n_matrices=len(plan.targets), init_r=plan.init_r,
             target_r=plan.target_r, tinit_steps=plan.tinit_steps, tfinal_steps=plan.tfinal_steps,
             delta_t=plan.delta_t, n_train=s.n_train, n_eval=s.n_eval, label_names=s.label_names,
             resumed_from_step=resumed_from,
-        ))
-        yield from self._yield(self._ranks(s))
-        if resumed_from is not None:
-            yield from self._yield(LogMessage(
-                level="info", message=f"Resumed from {s.resumed.path.name} at optimizer step {resumed_from}"))
+        )
 
-        peft_inner = s.peft_model.base_model
-        trainable = [p for p in s.peft_model.parameters() if p.requires_grad]
-        reg_params = orth_params(s.peft_model)
-        reg_weight = cfg.budget.orth_reg_weight
-        max_norm = cfg.training.max_grad_norm if cfg.training.max_grad_norm > 0 else math.inf
-        log_every = cfg.training.log_every
-        micro_per_epoch = plan.micro_batches_per_epoch
-        final_mask_index = plan.total_steps - plan.tfinal_steps
-        pending_rng = s.resumed.rng if s.resumed is not None else None
-        session_start_step = state.global_step
-        elapsed_before = state.elapsed_s
-        loop_t0 = time.perf_counter()
-        window_t0, window_samples = loop_t0, 0
-        loss_sum = None
-        n_micro = 0
-        bk = 0.0  # bookkeeping seconds
-        s.model.train()
+    def _epoch(self, s: Session, loop: "_Loop") -> Iterator[Event]:
+        """Train through (the rest of) one epoch, or until the run ends. Returns True when it stopped on request.
 
-        while state.global_step < plan.total_steps:
-            if self.stop.stop_requested:
-                yield from self._stop(s)
-                return
-            s.generator.manual_seed(epoch_seed(cfg.training.seed, state.epoch))
-            if pending_rng is not None and state.batch_in_epoch == 0:
-                restore_rng(pending_rng)  # at an epoch start, before the loader draws its base seed
-                pending_rng = None
-            loader = (acc.skip_first_batches(s.train_loader, state.batch_in_epoch)
-                      if state.batch_in_epoch else s.train_loader)
-            got_batch = False
-            for batch in loader:
-                if pending_rng is not None:
-                    restore_rng(pending_rng)  # mid-epoch: after the skipping loader drew its base seed
-                    pending_rng = None
-                with acc.accumulate(s.model):
-                    out = s.model(**batch)
-                    loss = out.loss
-                    acc.backward(loss)
-                detached = loss.detach()
-                loss_sum = detached if loss_sum is None else loss_sum + detached
-                n_micro += 1
-                n_samples = int(batch["input_ids"].shape[0]) * acc.num_processes
-                window_samples += n_samples
-                state.samples_seen += n_samples
-                got_batch = True
-                state.batch_in_epoch += 1
-                if not acc.sync_gradients:
-                    continue
+        Resuming restores the RNG states where the original run had them: before the loader draws its base seed
+        at an epoch start, after it (once the first batch is fetched) in the middle of an epoch.
+        """
+        acc, state = s.accelerator, s.state
+        s.generator.manual_seed(epoch_seed(s.config.training.seed, state.epoch))
+        if loop.pending_rng is not None and state.batch_in_epoch == 0:
+            restore_rng(loop.pending_rng)
+            loop.pending_rng = None
+        loader = (acc.skip_first_batches(s.train_loader, state.batch_in_epoch)
+                  if state.batch_in_epoch else s.train_loader)
+        got_batch = False
+        for batch in loader:
+            got_batch = True
+            if loop.pending_rng is not None:
+                restore_rng(loop.pending_rng)
+                loop.pending_rng = None
+            with acc.accumulate(s.model):
+                loss = s.model(**batch).loss
+                acc.backward(loss)
+            loop.add_micro_batch(loss.detach(), int(batch["input_ids"].shape[0]) * acc.num_processes, state)
+            if not acc.sync_gradients:
+                continue
+            epoch_done = (state.batch_in_epoch >= s.plan.micro_batches_per_epoch
+                          or acc.gradient_state.end_of_dataloader)
+            yield from self._optimizer_step(s, loop)
+            if epoch_done:
+                state.epoch += 1
+                state.batch_in_epoch = 0
+            stopped = yield from self._between_steps(s, loop, epoch_done)
+            if stopped:
+                return True
+            if epoch_done or state.global_step >= s.plan.total_steps:
+                return False
+        if not got_batch:
+            raise RunError(f"epoch {state.epoch + 1} yielded no training batches; check the training data")
+        return False
 
-                # ---- one optimizer step
-                index = state.global_step
-                epoch_done = state.batch_in_epoch >= micro_per_epoch or acc.gradient_state.end_of_dataloader
-                grad_norm = acc.clip_grad_norm_(trainable, max_norm)
-                lr = float(s.optimizer.param_groups[0]["lr"])
-                mean_loss = loss_sum / n_micro
-                if not _finite(mean_loss, grad_norm):
-                    raise NonFiniteLoss(
-                        f"The loss became NaN or infinite at optimizer step {index + 1} (loss "
-                        f"{float(mean_loss):.4g}, gradient norm {float(grad_norm):.4g}). Lower "
-                        f"training.learning_rate (now {cfg.training.learning_rate:g}) or keep "
-                        f"training.max_grad_norm above 0; the last good checkpoint is kept.")
-                log_now = (index + 1) % log_every == 0 or index + 1 == plan.total_steps
-                t_bk = time.perf_counter()
-                orth = None
-                if log_now:
-                    orth = self._orth_term(acc, reg_params, reg_weight)
-                    task_loss = acc.reduce(mean_loss, reduction="mean") - orth
-                if index == final_mask_index:
-                    state.last_scores = triplet_scores(s.peft_model)  # reset_ipt empties them in this call
-                bk += time.perf_counter() - t_bk
+    def _optimizer_step(self, s: Session, loop: "_Loop") -> Iterator[Event]:
+        """clip -> optimizer.step -> scheduler.step -> update_and_allocate(i) -> zero_grad, then its events."""
+        cfg, plan, acc, state = s.config, s.plan, s.accelerator, s.state
+        index = state.global_step
+        grad_norm = acc.clip_grad_norm_(loop.trainable, loop.max_norm)
+        lr = float(s.optimizer.param_groups[0]["lr"])
+        mean_loss = loop.loss_sum / loop.n_micro
+        if not all_finite(mean_loss, grad_norm):
+            raise NonFiniteLoss(nonfinite_message(index + 1, float(mean_loss), float(grad_norm), cfg))
+        log_now = (index + 1) % cfg.training.log_every == 0 or index + 1 == plan.total_steps
+        t_bk = time.perf_counter()
+        if log_now:
+            orth = self._orth_term(acc, loop.reg_params, cfg.budget.orth_reg_weight)
+            task_loss = acc.reduce(mean_loss, reduction="mean") - orth
+        if index == plan.final_mask_step:
+            state.last_scores = triplet_scores(s.peft_model)  # the final mask's scores; peft resets them now
+        loop.clock.bookkeeping_s += time.perf_counter() - t_bk
 
-                s.optimizer.step()
-                s.scheduler.step()
-                peft_inner.update_and_allocate(index)
-                s.optimizer.zero_grad()
-                state.global_step = index + 1
-                loss_sum, n_micro = None, 0
+        s.optimizer.step()
+        s.scheduler.step()
+        s.peft_model.base_model.update_and_allocate(index)
+        s.optimizer.zero_grad()
+        state.global_step = index + 1
+        loop.loss_sum, loop.n_micro = None, 0
 
-                t_bk = time.perf_counter()
-                events: list[Event] = []
-                if log_now:
-                    now = time.perf_counter()
-                    elapsed = elapsed_before + (now - loop_t0)
-                    done = state.global_step - session_start_step
-                    per_step = (now - loop_t0) / max(done, 1)
-                    events.append(StepLogged(
-                        step=state.global_step,
-                        epoch=state.epoch + state.batch_in_epoch / max(micro_per_epoch, 1),
-                        task_loss=float(task_loss), orth_loss=float(orth), lr=lr,
-                        grad_norm=float(grad_norm), samples_per_s=window_samples / max(now - window_t0, 1e-9),
-                        elapsed_s=elapsed, eta_s=per_step * (plan.total_steps - state.global_step),
-                    ))
-                    window_t0, window_samples = now, 0
-                if is_mask_step(index, plan):
-                    if index != final_mask_index:
-                        state.last_scores = triplet_scores(s.peft_model)
-                    events.append(self._ranks(s))
-                for event in events:
-                    emitted = self._emit(event)
-                    if emitted is not None:
-                        yield emitted
-                bk += time.perf_counter() - t_bk
+        t_bk = time.perf_counter()
+        if log_now:
+            yield from self._yield(StepLogged(
+                step=state.global_step,
+                epoch=state.epoch + state.batch_in_epoch / max(plan.micro_batches_per_epoch, 1),
+                task_loss=float(task_loss), orth_loss=float(orth), lr=lr, grad_norm=float(grad_norm),
+                samples_per_s=loop.clock.take_window(), elapsed_s=loop.clock.elapsed(),
+                eta_s=loop.clock.eta(state.global_step, plan.total_steps),
+            ))
+        if is_mask_step(index, plan):
+            if index != plan.final_mask_step:
+                state.last_scores = triplet_scores(s.peft_model)
+            yield from self._yield(self._ranks(s))
+        loop.clock.bookkeeping_s += time.perf_counter() - t_bk
 
-                if epoch_done:
-                    state.epoch += 1
-                    state.batch_in_epoch = 0
-                finished = state.global_step >= plan.total_steps
-                every_eval, every_ckpt = cfg.training.eval_every, cfg.training.checkpoint_every
-                pause_t0 = time.perf_counter()
-                if not finished and ((every_eval and state.global_step % every_eval == 0)
-                                     or (not every_eval and epoch_done)):
-                    yield from self._evaluate(s)
-                if not finished and ((every_ckpt and state.global_step % every_ckpt == 0)
-                                     or (not every_ckpt and epoch_done)):
-                    state.elapsed_s = elapsed_before + (pause_t0 - loop_t0)
-                    yield from self._checkpoint(s)
-                paused = time.perf_counter() - pause_t0
-                loop_t0 += paused  # evaluation and checkpoints do not count as training time
-                window_t0 += paused
-                if self.stop.stop_requested and not finished:
-                    state.elapsed_s = elapsed_before + (time.perf_counter() - loop_t0)
-                    self._account(bk, loop_t0, elapsed_before, session_start_step)
-                    yield from self._stop(s)
-                    return
-                if finished or epoch_done:
-                    break
-            if not got_batch:
-                raise RunError(f"epoch {state.epoch + 1} yielded no training batches; check the training data")
-        state.elapsed_s = elapsed_before + (time.perf_counter() - loop_t0)
-        self._account(bk, loop_t0, elapsed_before, session_start_step)
-        yield from self._finish(s)
+    def _between_steps(self, s: Session, loop: "_Loop", epoch_done: bool) -> Iterator[Event]:
+        """Evaluation, checkpoint and the stop request after an optimizer step. Returns True when stopped."""
+        state, t = s.state, s.config.training
+        if state.global_step >= s.plan.total_steps:
+            return False  # the final evaluation and save follow
+        pause_t0 = time.perf_counter()
+        if (t.eval_every and state.global_step % t.eval_every == 0) or (not t.eval_every and epoch_done):
+            yield from self._evaluate(s)
+        if (t.checkpoint_every and state.global_step % t.checkpoint_every == 0) or (
+                not t.checkpoint_every and epoch_done):
+            state.elapsed_s = loop.clock.elapsed() - (time.perf_counter() - pause_t0)
+            yield from self._checkpoint(s)
+        loop.clock.pause(time.perf_counter() - pause_t0)
+        if self.stop.stop_requested:
+            yield from self._stop(s, loop)
+            return True
+        return False
 
-    def _account(self, bk: float, loop_t0: float, elapsed_before: float, start_step: int) -> None:
-        state = self.session.state if self.session else TrainState()
-        self.stats.bookkeeping_s = bk
-        self.stats.train_s = state.elapsed_s - elapsed_before
-        self.stats.steps = state.global_step - start_step
+    def _account(self, s: Session, loop: "_Loop") -> None:
+        self.stats.bookkeeping_s = loop.clock.bookkeeping_s
+        self.stats.train_s = s.state.elapsed_s - loop.clock.elapsed_before
+        self.stats.steps = s.state.global_step - loop.clock.start_step
 
     def _yield(self, event: Event) -> Iterator[Event]:
         emitted = self._emit(event)
@@ -412,7 +383,9 @@ class Engine:
         self.stats.checkpoint_s += time.perf_counter() - t0
         yield from self._yield(CheckpointSaved(step=s.state.global_step, path=self._last_ckpt))
 
-    def _stop(self, s: Session) -> Iterator[Event]:
+    def _stop(self, s: Session, loop: "_Loop") -> Iterator[Event]:
+        s.state.elapsed_s = loop.clock.elapsed()
+        self._account(s, loop)
         yield from self._checkpoint(s)
         self._status("stopped", step=s.state.global_step, total_steps=s.plan.total_steps,
                      checkpoint=self._last_ckpt, message="stopped on request")
@@ -425,7 +398,7 @@ class Engine:
         s.accelerator.wait_for_everyone()
         adapter_dir = s.folder.adapter_dir
         if self._main:
-            _save_adapter(s.peft_model, adapter_dir)
+            save_adapter(s.peft_model, adapter_dir)
             write_rank_tables(final_ranks, s.folder.path)
             total_s = s.state.elapsed_s
             self._status("finished", step=s.state.global_step, total_steps=s.plan.total_steps,
@@ -439,40 +412,24 @@ class Engine:
                                         adapter_dir=str(adapter_dir), metrics=metrics))
 
 
-def _save_adapter(peft_model: Any, adapter_dir: Path) -> None:
-    """``save_pretrained`` into a temporary folder renamed into place (an old adapter is replaced whole).
+@dataclass
+class _Loop:
+    """Mutable state of the training loop within one session."""
 
-    ``save_pretrained`` strips the ``.default`` suffix of ``rank_pattern`` keys in the live config; the keys are
-    restored afterwards so the live model keeps working as before.
-    """
-    import shutil
+    trainable: list
+    reg_params: list
+    max_norm: float
+    clock: LoopClock
+    pending_rng: dict | None = None
+    """RNG states of the checkpoint being resumed, restored at the first batch."""
+    loss_sum: Any = None
+    """Sum of the micro-batch losses of the current accumulation window (on the device, no sync)."""
+    n_micro: int = 0
 
-    cfg = peft_model.peft_config["default"]
-    live_pattern = dict(cfg.rank_pattern) if cfg.rank_pattern else cfg.rank_pattern
-    tmp = adapter_dir.with_name(f".{adapter_dir.name}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    try:
-        with warnings.catch_warnings():
-            # a matrix pruned to rank 0 is saved as a zero-sized tensor, which peft mistakes for an ungathered shard
-            warnings.filterwarnings("ignore", message=".*invalid shape.*")
-            peft_model.save_pretrained(str(tmp))
-    finally:
-        cfg.rank_pattern = live_pattern
-    if adapter_dir.exists():
-        shutil.rmtree(adapter_dir)
-    tmp.rename(adapter_dir)
-
-
-def _finite(loss: Any, grad_norm: Any) -> bool:
-    import torch
-
-    return bool(torch.isfinite(loss.float() + torch.as_tensor(grad_norm, device=loss.device).float()).item())
-
-
-def _is_oom(exc: BaseException) -> bool:
-    import torch
-
-    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    def add_micro_batch(self, loss: Any, n_samples: int, state: Any) -> None:
+        """Account one micro-batch."""
+        self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss
+        self.n_micro += 1
+        self.clock.window_samples += n_samples
+        state.samples_seen += n_samples
+        state.batch_in_epoch += 1

@@ -1,6 +1,6 @@
 """Assembling a run before its first step: config, plan, run folder, model, data, accelerator, optimizer.
 
-:func:`validate_run` does the fast checks (config, data inspection, module discovery on the meta device,
+:func:`validate_session` does the fast checks (config, data inspection, module discovery on the meta device,
 the step plan) so a bad config fails before anything is loaded or written. :func:`build_session` then loads
 and builds everything the loop needs; for a resumed run it also restores the latest checkpoint.
 """
@@ -67,27 +67,23 @@ class Session:
     label_names: tuple[str, ...]
     n_train: int
     n_eval: int
+    warnings: tuple[str, ...] = ()
+    """Problems worth telling the user: the plan's and the data's."""
     state: TrainState = field(default_factory=TrainState)
     resumed: Checkpoint | None = None
 
 
-def validate_run(config: RunConfig) -> ValidatedRun:
-    """Check the config, inspect the data, describe the model and make the plan; raise the first problem.
-
-    Creates the accelerator (the plan needs the number of processes).
+def validate_session(config: RunConfig) -> ValidatedRun:
+    """Check the config, inspect the data, describe the model and make the plan (:func:`.validate.validate_run`,
+    no weights loaded); raise the first problem. Creates the accelerator: the plan needs the number of processes.
     """
-    from .data import inspect_dataset
-    from .models import describe_model
-    from .plan import make_plan
+    from .validate import validate_run
 
     check_config(config)
     hardware = resolve_hardware(config.training)
-    summary = inspect_dataset(config)
-    num_labels = max(len(summary.label_names), 2) if config.task == "text-classification" else 2
-    info = describe_model(config.model, config.task, num_labels=num_labels)
     accelerator = make_accelerator(config.training, hardware)
-    plan = make_plan(config, summary.n_train, info, num_processes=accelerator.num_processes)
-    return ValidatedRun(config, hardware, summary, info, plan, accelerator)
+    report = validate_run(config, num_processes=accelerator.num_processes)
+    return ValidatedRun(config, hardware, report.data, report.model, report.plan, accelerator)
 
 
 def resume_target(run_dir: str | Path) -> tuple[RunFolder, RunConfig, Path]:
@@ -144,6 +140,7 @@ def build_session(validated: ValidatedRun, folder: RunFolder, checkpoint_path: P
         accelerator=accelerator, model=model_p, peft_model=accelerator.unwrap_model(model_p),
         tokenizer=tokenizer, optimizer=optimizer, scheduler=scheduler, train_loader=train_loader,
         eval_loader=eval_loader, generator=generator, label_names=labels, n_train=n_train, n_eval=n_eval,
+        warnings=tuple(plan.warnings) + tuple(data.summary.warnings),
     )
     if checkpoint_path is not None:
         _restore(session, load_checkpoint(checkpoint_path))

@@ -120,6 +120,7 @@ def run_app(config_path: str | None = None, start: bool = False, open_run: str |
     if open_run or config_path:
         QTimer.singleShot(0, open_requested)
     code = app.exec()
+    window.shutdown_worker()
     crash_handler.uninstall()
     return int(code)
 

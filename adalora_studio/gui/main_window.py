@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self._close_after_run = False
         self._quit_after_run = False
         self._about: Any = None
+        self._worker_connected = False
 
         self.pages = QStackedWidget(self)
         self.home = HomePage(self.pages)
@@ -157,6 +158,11 @@ class MainWindow(QMainWindow):
 
     def open_run(self, run_dir: str) -> None:
         """Show a run folder in the dashboard (replayed; followed while another process writes it)."""
+        if self.running:
+            QMessageBox.information(self, WINDOW_TITLE, "A run is in progress and its dashboard is shown. Stop it "
+                                    "before opening another run.")
+            self.pages.setCurrentWidget(self.dashboard)
+            return
         if not (Path(run_dir) / "run.json").is_file():
             QMessageBox.warning(self, WINDOW_TITLE, f"{run_dir} is not a run folder (it has no run.json).")
             return
@@ -173,7 +179,16 @@ class MainWindow(QMainWindow):
         """Help ▸ About (versions, device, folders)."""
         from .about import show_about
 
-        self._about = show_about(self)
+        self._about = show_about(self, self._known_device())
+
+    def _known_device(self) -> str | None:
+        """The device as the worker already found it (so About need not import torch here), else None."""
+        devices = self._wizard.state.devices if self._wizard is not None else None
+        if devices:
+            name = devices["cuda_name"] if devices["auto_device"] == "cuda" else devices["auto_device"].upper()
+            return f"{name} (auto; {devices['threads']} CPU threads)"
+        started = getattr(getattr(self._dashboard, "state", None), "started", None)
+        return f"{started.device} ({started.precision}, in the current run)" if started is not None else None
 
     # ------------------------------------------------------------------ runs
     @property
@@ -209,8 +224,10 @@ class MainWindow(QMainWindow):
             dashboard.reset()
         self.pages.setCurrentWidget(dashboard)
         worker = self.worker
-        worker.event.connect(dashboard.apply_event, Qt.ConnectionType.UniqueConnection)
-        worker.run_finished.connect(self._on_run_finished, Qt.ConnectionType.UniqueConnection)
+        if not self._worker_connected:
+            worker.event.connect(dashboard.apply_event)
+            worker.run_finished.connect(self._on_run_finished)
+            self._worker_connected = True
         worker.start_run(cfg, resume_from=resume_from)
         self.statusBar().showMessage(f"Training {cfg.name}…")
         return True
@@ -297,6 +314,11 @@ class MainWindow(QMainWindow):
         box.exec()
         clicked = box.clickedButton()
         return CLOSE_STOP if clicked is stop else CLOSE_KEEP if clicked is keep else CLOSE_CANCEL
+
+    def shutdown_worker(self, timeout_ms: int = 30_000) -> None:
+        """Join the worker thread (after the event loop ended; a run still going is asked to stop first)."""
+        if self._worker is not None:
+            self._worker.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         if self.running and not self._quit_after_run:

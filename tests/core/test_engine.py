@@ -253,3 +253,39 @@ def test_invalid_config_fails_without_raising(tiny_bert_dir: Path, tickets: Path
     _, events = _run(cfg)
     assert len(events) == 1 and isinstance(events[0], Failed) and "budget.target_r" in events[0].message
     assert not any(tmp_path.iterdir())  # nothing written for a config that never started
+
+
+@pytest.mark.parametrize("error, expected", [
+    ("oom", "training.batch_size"),
+    ("bug", "Unexpected error"),
+])
+def test_out_of_memory_and_unexpected_errors_end_as_failed(
+        tiny_bert_dir: Path, tickets: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        error: str, expected: str) -> None:
+    import torch
+
+    import adalora_studio.core.run_setup as run_setup
+
+    real_build = run_setup.build_peft_model
+    forwards = {"n": 0}
+
+    def build_raising_at_forward_3(model, cfg, plan):
+        peft_model = real_build(model, cfg, plan)
+
+        def hook(_module, _args):
+            forwards["n"] += 1
+            if forwards["n"] == 3:
+                raise torch.OutOfMemoryError("CUDA out of memory.") if error == "oom" else KeyError("boom")
+
+        peft_model.register_forward_pre_hook(hook)
+        return peft_model
+
+    monkeypatch.setattr(run_setup, "build_peft_model", build_raising_at_forward_3)
+    cfg = bert_config(tiny_bert_dir, tickets, tmp_path, max_steps=8)
+    _, events = _run(cfg)
+    failed = events[-1]
+    assert isinstance(failed, Failed) and expected in failed.message and "Traceback" in failed.detail
+    assert failed.step == 2
+    folder = RunFolder(events[0].run_dir)
+    assert folder.read_status().state == "failed" and not folder.lock_file.exists()
+    assert read_run_events(folder.path)[-1] == failed

@@ -223,3 +223,14 @@ def test_state_handles_100k_steps_quickly() -> None:
                                samples_per_s=1.0, elapsed_s=1.0, eta_s=math.nan))
     assert time.perf_counter() - t0 < 5.0
     assert len(state.steps) == 100_000 and state.steps.view()[-1] == 100_000
+
+
+def test_resumed_run_on_empty_dashboard_shows_earlier_history(tmp_path: Path, dashboard: Dashboard) -> None:
+    stopped = synthetic_events(total_steps=60, n_layers=1, stop_at=35, run_dir=str(tmp_path))
+    restart = dataclasses.replace(stopped[0], resumed_from_step=30, time=stopped[0].time + 500)
+    (tmp_path / "events.jsonl").write_text("".join(event_to_json(e) + "\n" for e in [*stopped, restart]))
+    dashboard.apply_event(restart)  # what the worker delivers first after Resume (the dashboard was reset)
+    dashboard.redraw()
+    x, _ = dashboard.curves.loss_raw.getData()
+    assert list(x) == list(range(1, 31))
+    assert dashboard.state.status == "running" and len(dashboard.state.snapshots) >= 2

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from adalora_studio.core import paths
 from adalora_studio.core.config import DataConfig, ModelConfig, RunConfig, with_section
@@ -36,7 +36,9 @@ def _run_python(code: str, env: dict[str, str] | None = None) -> subprocess.Comp
 
 
 def test_importing_the_app_imports_no_torch() -> None:
+    # The wizard computes the plan and the b(t) curve on the GUI thread: core.plan and core.models must stay light.
     code = ("import sys, json\nimport adalora_studio.gui.app, adalora_studio.gui.main_window\n"
+            "import adalora_studio.gui.wizard.wizard, adalora_studio.core.plan, adalora_studio.core.models\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,))
     out = _run_python(code)
     assert out.returncode == 0, out.stderr
@@ -205,3 +207,50 @@ def test_start_from_the_window_runs_a_tiny_model_to_finished(qtbot, window: Main
     assert window.home.runs_list.count() == 1 and "tiny-gui" in window.home.runs_list.item(0).text()
     window.open_run(terminal.run_dir)
     assert window.pages.currentWidget() is window.dashboard
+
+
+def test_try_the_demo_starts_the_bundled_demo(qtbot, window: MainWindow, monkeypatch) -> None:  # noqa: ANN001
+    started: list[RunConfig] = []
+    monkeypatch.setattr(window, "start_run", lambda cfg, resume_from=None: started.append(cfg) or True)
+    qtbot.mouseClick(window.home.demo_button, Qt.MouseButton.LeftButton)
+    assert started == [demo_config()]
+
+
+@pytest.mark.parametrize("start", [False, True])
+def test_run_app_with_a_config_file(qtbot, tmp_path: Path, monkeypatch, start: bool) -> None:  # noqa: ANN001
+    from adalora_studio.core.config import save_config
+    from adalora_studio.gui import app as app_module
+
+    cfg_file = tmp_path / "run.json"
+    cfg = with_section(demo_config(), "training", seed=99)
+    save_config(cfg, cfg_file)
+    started: list[RunConfig] = []
+    windows: list[MainWindow] = []
+    monkeypatch.setattr(MainWindow, "start_run", lambda self, c, resume_from=None: started.append(c) or True)
+    monkeypatch.setattr(MainWindow, "show", lambda self: windows.append(self) or QMainWindow.show(self))
+
+    def fake_exec() -> int:  # the real event loop would block: wait for the window to act on the file instead
+        qtbot.waitUntil(lambda: bool(started) or (windows and windows[0]._wizard is not None), timeout=20_000)
+        windows[0].hide()
+        return 0
+
+    monkeypatch.setattr(QApplication.instance(), "exec", fake_exec)
+    assert app_module.run_app(config_path=str(cfg_file), start=start) == 0
+    win = windows[0]
+    if start:
+        assert started == [cfg] and win._wizard is None
+    else:
+        assert started == [] and win.wizard.config == cfg and win.wizard.current_index == 4
+        assert win.wizard.review_page.saved_path == str(cfg_file)
+    win.deleteLater()
+
+
+def test_about_uses_the_device_the_worker_found(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    window.show()
+    window.new_fine_tune()
+    window.wizard.go_to(3)  # the training page asks the worker which devices exist
+    qtbot.waitUntil(lambda: window.wizard.state.devices is not None, timeout=180_000)
+    window.about_action.trigger()
+    dialog = window._about
+    assert dialog.isVisible() and "auto" in dialog.value("Device")
+    dialog.close()

@@ -84,8 +84,8 @@ def test_walk_wizard_with_bundled_model_and_demo_data(qtbot, worker, tmp_path: P
     assert (plan.init_r, plan.target_r, plan.delta_t) == (quick.init_r, quick.target_r, quick.delta_t)
     xs, ys = page3.plot.curve.getData()
     assert len(xs) == plan.total_steps and ys[0] == plan.init_r * 36 and ys[-1] == plan.target_r * 36
-    assert f"{plan.trainable_init:,}" in page3.memory_label.text()
-    assert f"{plan.trainable_target:,}" in page3.kept_label.text()
+    assert f"{plan.trainable_init:,}" in page3.meter.memory_label.text()
+    assert f"{plan.trainable_target:,}" in page3.meter.kept_label.text()
     # Epochs on this page change the step count and the curve.
     steps_before = plan.total_steps
     page3.epochs_spin.setValue(1.0)
@@ -236,3 +236,110 @@ def test_review_lists_config_problems(qtbot, worker) -> None:  # noqa: ANN001
     assert "data.eval_fraction" in (wizard.problem() or "")
     assert wizard.review_page.errors.isVisible()
     assert not wizard.start_button.isEnabled()
+
+
+def test_loading_a_config_updates_every_page(qtbot, worker) -> None:  # noqa: ANN001
+    wizard = make_wizard(qtbot, worker, demo_config())
+    wizard.go_to(1)
+    wait_ready(qtbot, wizard)
+    cfg = with_section(with_section(demo_config(), "data", eval_fraction=0.3), "training", seed=9, epochs=2.0)
+    cfg = with_section(cfg, "budget", init_r=6, target_r=3)
+    wizard.set_config(cfg, page=4)
+    wait_ready(qtbot, wizard)
+    assert wizard.dataset_page.eval_spin.value() == pytest.approx(0.3)
+    qtbot.waitUntil(lambda: wizard.state.data_summary is not None and wizard.state.data_summary.n_eval == 360,
+                    timeout=SLOW_MS)
+    assert wizard.budget_page.init_spin.value() == 6 and wizard.budget_page.epochs_spin.value() == 2.0
+    assert wizard.training_page.seed.value() == 9
+    qtbot.waitUntil(wizard.start_button.isEnabled, timeout=SLOW_MS)
+    assert wizard.config == cfg  # loading a config into the pages does not change it
+
+
+def test_recent_menus_fill_the_fields(qtbot, worker, tiny_bert_dir: Path) -> None:  # noqa: ANN001
+    wizard = make_wizard(qtbot, worker)
+    demo = str(paths.demo_classification_file())
+    wizard.set_recent([str(tiny_bert_dir)], [demo])
+    wizard.task_page.recent_menu.actions()[0].trigger()
+    assert wizard.config.model == ModelConfig(source="folder", path=str(tiny_bert_dir))
+    wizard.dataset_page.recent_menu.actions()[0].trigger()
+    assert wizard.config.data.train_file == demo
+
+
+def test_causal_lm_with_a_tiny_gpt2_maps_prompt_and_response(qtbot, worker, tiny_gpt2_dir: Path) -> None:  # noqa: ANN001
+    cfg = RunConfig(task="causal-lm", model=ModelConfig(source="folder", path=str(tiny_gpt2_dir)))
+    wizard = make_wizard(qtbot, worker, cfg)
+    assert wizard.task_page.task_buttons["causal-lm"].isChecked()
+    wait_ready(qtbot, wizard)
+    assert wizard.state.model_info.matrices[0].layer_kind == "conv1d"
+    wizard.next()
+    page = wizard.dataset_page
+    assert not page.combos["label"].isVisibleTo(page) and page.combos["prompt"].isVisibleTo(page)
+    qtbot.mouseClick(page.demo_button, Qt.MouseButton.LeftButton)
+    wait_ready(qtbot, wizard)
+    assert Path(wizard.config.data.train_file) == paths.demo_causal_lm_file()
+    assert (wizard.config.data.prompt_column, wizard.config.data.response_column) == ("prompt", "response")
+    wizard.next()
+    wait_ready(qtbot, wizard)
+    assert wizard.budget_page.plan.total_steps > 0
+
+
+def test_dropping_a_file_on_the_dataset_page_reads_it(qtbot, worker, tmp_path: Path) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    data = tmp_path / "pairs.tsv"
+    data.write_text("sentence\tlabel\n" + "".join(f"row number {i}\t{'ab'[i % 2]}\n" for i in range(40)))
+    wizard = make_wizard(qtbot, worker)
+    wizard.go_to(1)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(data))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    wizard.dataset_page.dropEvent(event)
+    assert wizard.config.data.train_file == str(data)
+    qtbot.waitUntil(lambda: wizard.state.data_preview is not None, timeout=SLOW_MS)
+    assert wizard.state.data_preview.format == "tsv"
+    assert wizard.dataset_page.combos["text"].currentText() == "sentence"
+
+
+def test_switching_task_swaps_the_demo_dataset(qtbot, worker) -> None:  # noqa: ANN001
+    wizard = make_wizard(qtbot, worker, demo_config())
+    wizard.task_page.task_buttons["causal-lm"].setChecked(True)
+    assert Path(wizard.config.data.train_file) == paths.demo_causal_lm_file()
+    problem = wait_problem(qtbot, wizard, "cannot generate text")  # the bundled encoder is no causal LM
+    assert wizard.task_page.source_error.text() == problem
+    wizard.task_page.task_buttons["text-classification"].setChecked(True)
+    assert Path(wizard.config.data.train_file) == paths.demo_classification_file()
+    wait_ready(qtbot, wizard)
+
+
+def test_model_and_data_work_runs_on_the_worker_thread(qtbot, worker, monkeypatch) -> None:  # noqa: ANN001
+    import threading
+
+    from adalora_studio.gui.wizard import jobs
+
+    threads: dict[str, int] = {}
+    for name in ("describe", "preview", "inspect", "probe_devices"):
+        real = getattr(jobs, name)
+
+        def traced(*args, _real=real, _name=name):  # noqa: ANN001, ANN202
+            threads[_name] = threading.get_ident()
+            return _real(*args)
+
+        monkeypatch.setattr(jobs, name, traced)
+    wizard = make_wizard(qtbot, worker, demo_config())
+    wizard.go_to(3)
+    qtbot.waitUntil(lambda: len(threads) == 4 and all(p.problem() is None for p in wizard.pages), timeout=SLOW_MS)
+    assert threading.get_ident() not in threads.values()
+    assert len(set(threads.values())) == 1  # one long-lived worker thread does all of it
+
+
+def test_hub_reason_names_offline_mode_or_the_unreachable_host(monkeypatch) -> None:
+    from adalora_studio.gui.wizard import jobs
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert "HF_HUB_OFFLINE=1" in (jobs.hub_unavailable_reason() or "")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens there
+    assert "cannot be reached" in (jobs.hub_unavailable_reason() or "")

@@ -43,7 +43,7 @@ def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str = "optimize
         axis.setTextPen(FOREGROUND)
     if left_width is not None:
         plot.getAxis("left").setWidth(left_width)
-    plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
+    plot.showGrid(x=False, y=False)
     plot.setMenuEnabled(True)
 
 

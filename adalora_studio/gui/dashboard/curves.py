@@ -73,6 +73,8 @@ class CurvesView(QWidget):
         for plot in (self.metric_plot, self.lr_plot, self.budget_plot):
             plot.setXLink(self.loss_plot)
         self._budget_for: object = None
+        self._metric_name = ""
+        self._marks: dict[str, tuple[int, int]] = {}
 
     @property
     def plots(self) -> dict[str, pg.PlotItem]:
@@ -89,29 +91,44 @@ class CurvesView(QWidget):
         self.final_region.hide()
         self.metric_hint.show()
         self._budget_for = None
+        self._metric_name = ""
+        self._marks = {}
 
     def refresh(self, state: DashboardState) -> None:
-        """Push the state's arrays into the curves (setData on views of preallocated arrays)."""
+        """Push the state's arrays into the curves (setData on views of preallocated arrays); a curve whose
+        series did not grow is left alone."""
         steps = state.steps.view()
-        self.loss_raw.setData(steps, state.task_loss.view())
-        self.loss_smooth.setData(steps, state.loss_ema.view())
-        self.lr.setData(steps, state.lr.view())
+        if self._changed("steps", state, len(steps)):
+            self.loss_raw.setData(steps, state.task_loss.view())
+            self.loss_smooth.setData(steps, state.loss_ema.view())
+            self.lr.setData(steps, state.lr.view())
         eval_steps = state.eval_steps.view()
-        self.eval_loss.setData(eval_steps, state.eval_loss.view())
         metric = state.eval_metric.view()
-        self.metric.setData(eval_steps, metric)
+        if self._changed("eval", state, len(eval_steps)):
+            self.eval_loss.setData(eval_steps, state.eval_loss.view())
+            self.metric.setData(eval_steps, metric)
+        if self._changed("held", state, len(state.held_steps)):
+            self.held.setData(state.held_steps.view(), state.held_total.view())
         has_metric = bool(len(metric)) and bool(np.isfinite(metric).any())
         self.metric_hint.setVisible(not has_metric)
         name = state.metric_name or "metric"
-        self.metric_plot.setTitle(f"Eval {name}", color=P.FOREGROUND, size="10pt")
-        self.metric_plot.getAxis("left").setLabel(name, color=P.FOREGROUND)
+        if name != self._metric_name:  # a title change re-lays out the plot: only when it changes
+            self.metric_plot.setTitle(f"Eval {name}", color=P.FOREGROUND, size="10pt")
+            self.metric_plot.getAxis("left").setLabel(name, color=P.FOREGROUND)
+            self._metric_name = name
         if not has_metric and state.started is not None:
             every = state.started.config.get("training", {}).get("eval_every", 0) if isinstance(
                 state.started.config, dict) else 0
             when = f"every {every} steps" if every else "at the end of each epoch"
             self.metric_hint.setText(f"No evaluation yet (runs {when})")
         self._refresh_budget(state)
-        self.held.setData(state.held_steps.view(), state.held_total.view())
+
+    def _changed(self, key: str, state: DashboardState, length: int) -> bool:
+        mark = (state.generation, length)
+        if self._marks.get(key) == mark:
+            return False
+        self._marks[key] = mark
+        return True
 
     def _refresh_budget(self, state: DashboardState) -> None:
         started = state.started
@@ -130,4 +147,5 @@ class CurvesView(QWidget):
                     plot.enableAutoRange(axis="x", enable=False)
         step = state.current_step
         self.step_marker.setVisible(started is not None)
-        self.step_marker.setValue(step)
+        if self.step_marker.value() != step:
+            self.step_marker.setValue(step)

@@ -134,8 +134,23 @@ class Dashboard(QWidget):
         """Fold a live event into the state; the redraw follows within ~100 ms (cheap: no drawing here)."""
         if isinstance(event, RunStarted) and self.follower.following is None:
             self.live = True
+            if event.resumed_from_step is not None and self.state.started is None:
+                self._load_history(event)
         self.state.apply(event)
         self._schedule()
+
+    def _load_history(self, resumed: RunStarted) -> None:
+        """A resumed run arrives on an empty dashboard: first replay what its folder logged before the resume."""
+        from ...core.errors import StudioError
+        from ...core.eventlog import read_run_events
+
+        try:
+            history = read_run_events(resumed.run_dir)
+        except (StudioError, OSError) as exc:
+            self.state.logs.append(LogLine(time.time(), "warning", f"Could not read the run's earlier events: {exc}"))
+            return
+        starts = [i for i, e in enumerate(history) if isinstance(e, RunStarted) and e.time == resumed.time]
+        self.state.apply_all(history[: starts[-1]] if starts else history)
 
     def apply_events(self, events: list[Event]) -> None:
         """Fold many events (one redraw for all)."""

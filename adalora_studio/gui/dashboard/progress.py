@@ -109,6 +109,7 @@ class ProgressView(QWidget):
         layout.addWidget(self.stop_button)
         layout.addWidget(self.resume_button)
         self._stopping = False
+        self._status = ""
         self.refresh(DashboardState())
 
     def set_stopping(self) -> None:
@@ -119,10 +120,13 @@ class ProgressView(QWidget):
 
     def refresh(self, state: DashboardState, live: bool = True) -> None:
         """Show the state's numbers; ``live`` says whether this app is driving the run (Stop is possible)."""
-        text, colour = STATUS_STYLE.get(state.status, (state.status, "#777777"))
-        self.state_label.setText(text)
-        self.state_label.setStyleSheet(
-            f"QLabel {{ color: white; background: {colour}; border-radius: 4px; padding: 2px 8px; font-weight: bold; }}")
+        if state.status != self._status:
+            text, colour = STATUS_STYLE.get(state.status, (state.status, "#777777"))
+            self.state_label.setText(text)
+            self.state_label.setStyleSheet(  # re-polishing is costly: only when the state changes
+                f"QLabel {{ color: white; background: {colour}; border-radius: 4px; padding: 2px 8px; "
+                "font-weight: bold; }")
+            self._status = state.status
         total, step = state.total_steps, state.current_step
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(min(step, max(total, 1)))

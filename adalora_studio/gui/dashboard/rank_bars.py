@@ -55,7 +55,6 @@ class RankBarsView(QWidget):
         layout.addWidget(self.widget)
         self.plot: pg.PlotItem = self.widget.getPlotItem()
         P.style_plot(self.plot, "Rank per matrix", "rank", "layer")
-        self.plot.showGrid(x=False, y=True, alpha=P.GRID_ALPHA)
         self.plot.setMouseEnabled(x=True, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
         self.plot.addItem(self.bars)
@@ -75,6 +74,9 @@ class RankBarsView(QWidget):
                                     colCount=3)
         self.legend.setParentItem(self.plot.getViewBox())
         self._legend_types: list[str] = []
+        self._ticks: list[tuple[float, str]] = []
+        self._lines: tuple[int, int | None] = (-1, None)
+        self._top = -1.0
         self.snapshot: RanksUpdated | None = None
         self.xs = np.empty(0)
         self.hint = P.hint_text(self.plot, "Ranks appear at the first allocation snapshot")
@@ -91,6 +93,7 @@ class RankBarsView(QWidget):
         self.legend.clear()
         self._legend_types = []
         self.plot.getAxis("bottom").setTicks(None)
+        self._ticks, self._lines, self._top = [], (-1, None), -1.0
         self.hint.show()
 
     def show_snapshot(self, snapshot: RanksUpdated, started: RunStarted | None) -> None:
@@ -104,26 +107,31 @@ class RankBarsView(QWidget):
         self.bars.setOpts(x=xs, height=heights, width=BAR_WIDTH, brushes=brushes, pens=pens)
         self.snapshot, self.xs = snapshot, xs
         self.hint.hide()
-        self.plot.getAxis("bottom").setTicks([ticks, []])
+        if ticks != self._ticks:
+            self.plot.getAxis("bottom").setTicks([ticks, []])
+            self._ticks = ticks
+            if len(xs):
+                self.plot.setXRange(xs[0] - 1, xs[-1] + 1, padding=0)
         init_r = started.init_r if started else max((m.init_rank for m in snapshot.matrices), default=0)
         target_r = started.target_r if started else None
-        # Show before setValue: a hidden line does not update its label text.
-        self.init_line.setVisible(init_r > 0)
-        self.init_line.setValue(init_r)
-        self.target_line.setVisible(target_r is not None)
-        if target_r is not None:
-            self.target_line.setValue(target_r)
+        if (init_r, target_r) != self._lines:
+            # Show before setValue: a hidden line does not update its label text.
+            self.init_line.setVisible(init_r > 0)
+            self.init_line.setValue(init_r)
+            self.target_line.setVisible(target_r is not None)
+            if target_r is not None:
+                self.target_line.setValue(target_r)
+            self._lines = (init_r, target_r)
         if types != self._legend_types:
             self.legend.clear()
             for t in types:
                 sample = pg.BarGraphItem(x=[0], height=[1], width=1, brush=colour[t], pen=colour[t])
                 self.legend.addItem(sample, t)
             self._legend_types = types
-        self.plot.setYRange(0, max(init_r, float(heights.max(initial=0))) * 1.6 + 0.5, padding=0)
-        if len(xs):
-            self.plot.setXRange(xs[0] - 1, xs[-1] + 1, padding=0)
-        self.plot.setTitle(f"Rank per matrix at step {snapshot.step} ({snapshot.phase}; held {snapshot.total_rank}"
-                           f" of budget {snapshot.budget})", color=P.FOREGROUND, size="10pt")
+        top = max(init_r, float(heights.max(initial=0))) * 1.6 + 0.5
+        if top != self._top:
+            self.plot.setYRange(0, top, padding=0)
+            self._top = top
 
     def index_at(self, x: float) -> int:
         """Index of the bar under data coordinate ``x`` (-1 if none)."""

@@ -28,7 +28,7 @@ class RankHeatmapView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
         self.plot: pg.PlotItem = self.widget.addPlot(row=0, col=0)
-        P.style_plot(self.plot, "Rank by layer and matrix type", "", "layer")
+        P.style_plot(self.plot, "Rank by layer (x) and matrix type (y)", "", "layer")
         self.plot.showGrid(x=False, y=False)
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -47,6 +47,8 @@ class RankHeatmapView(QWidget):
         self.grid = np.empty((0, 0))
         self.layers: list[str] = []
         self.types: list[str] = []
+        self._levels: tuple[int, int] = (0, 0)
+        self._shown = np.empty((0, 0))
         self.hint = P.hint_text(self.plot, "No rank snapshot yet")
 
     def clear(self) -> None:
@@ -54,6 +56,7 @@ class RankHeatmapView(QWidget):
         self.image.clear()
         self._set_labels(np.empty((0, 0)), 1)
         self.grid, self.layers, self.types = np.empty((0, 0)), [], []
+        self._levels, self._shown = (0, 0), np.empty((0, 0))
         self.hint.show()
 
     def show_snapshot(self, snapshot: RanksUpdated, started: RunStarted | None) -> None:
@@ -62,18 +65,19 @@ class RankHeatmapView(QWidget):
         init_r = started.init_r if started else int(np.nanmax(grid, initial=1))
         levels = (0, max(1, init_r))
         self.image.setImage(grid, levels=levels, autoLevels=False)
-        self.colorbar.setLevels(levels)
-        self.image.setRect(-0.5, -0.5, len(layers), len(types))
-        self.plot.getAxis("bottom").setTicks([list(enumerate(layers)), []])
-        self.plot.getAxis("left").setTicks([list(enumerate(types)), []])
-        self.plot.setXRange(-0.5, len(layers) - 0.5, padding=0)
-        self.plot.setYRange(-0.5, len(types) - 0.5, padding=0)
-        if (layers, types) != (self.layers, self.types) or grid.shape != self.grid.shape:
+        relabel = (layers, types) != (self.layers, self.types) or levels != self._levels
+        if relabel:
+            self.colorbar.setLevels(levels)
+            self.image.setRect(-0.5, -0.5, len(layers), len(types))
+            self.plot.getAxis("bottom").setTicks([list(enumerate(layers)), []])
+            self.plot.getAxis("left").setTicks([list(enumerate(types)), []])
+            self.plot.setXRange(-0.5, len(layers) - 0.5, padding=0)
+            self.plot.setYRange(-0.5, len(types) - 0.5, padding=0)
             self._set_labels(grid, levels[1])
+            self._shown = np.full(grid.shape, -1.0)
         self._update_labels(grid, levels[1])
-        self.grid, self.layers, self.types = grid, layers, types
+        self.grid, self.layers, self.types, self._levels = grid, layers, types, levels
         self.hint.hide()
-        self.plot.setTitle(f"Rank by layer and matrix type (step {snapshot.step})", color=P.FOREGROUND, size="10pt")
 
     def _set_labels(self, grid: np.ndarray, top: float) -> None:
         for item in self.labels:
@@ -91,7 +95,11 @@ class RankHeatmapView(QWidget):
     def _update_labels(self, grid: np.ndarray, top: float) -> None:
         if not self.labels:
             return
-        for item, value in zip(self.labels, grid.reshape(-1)):
+        shown = self._shown.reshape(-1)
+        for k, (item, value) in enumerate(zip(self.labels, grid.reshape(-1))):
+            if value == shown[k] or (np.isnan(value) and np.isnan(shown[k])):
+                continue  # unchanged cell: setText costs a text layout
+            shown[k] = value
             if np.isnan(value):
                 item.setText("")
                 continue

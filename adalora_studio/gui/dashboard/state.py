@@ -141,6 +141,8 @@ class DashboardState:
         self.checkpoints: list[CheckpointSaved] = []
         self.logs: list[LogLine] = []
         self.n_events = 0
+        self.generation = getattr(self, "generation", 0) + 1
+        """Changes whenever arrays are cut (reset, resume): views then redraw everything."""
         self._ema = 0.0
         self._ema_n = 0
         self.dirty: set[str] = set(ALL_PARTS)
@@ -240,6 +242,7 @@ class DashboardState:
 
     def _trim_after(self, step: int) -> None:
         """Drop what was logged after ``step`` (a resume re-does those steps)."""
+        self.generation += 1
         n = int(np.searchsorted(self.steps.view(), step, side="right"))
         for arr in (self.steps, self.task_loss, self.orth_loss, self.lr):
             arr.truncate(n)

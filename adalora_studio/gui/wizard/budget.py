@@ -6,14 +6,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from ...core.config import BudgetConfig
 from ...core.errors import ConfigError, ConfigErrors, StudioError
 from ...core.presets import BUDGET_PRESETS
-from .page import InlineMessage, WizardPage, human_count, tip
+from .honest_meter import HonestMeter
+from .page import InlineMessage, WizardPage, tip
 from .schedule_plot import SchedulePlot
 from .state import WizardState
 from .target_tree import TargetTree, compact_targets
@@ -42,9 +43,8 @@ class BudgetPage(WizardPage):
         self.plan: Any = None
         self._problem: str | None = None
         self._loading = False
-        grid = QGridLayout(self.body)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        grid = self._grid = QGridLayout(self.body)
+        self._wide: bool | None = None
 
         # ---------------------------------------------------------------- left: presets, size, meter, targets
         left = QVBoxLayout()
@@ -82,25 +82,8 @@ class BudgetPage(WizardPage):
         form.addRow("", self.equiv_label)
         left.addWidget(size_box)
 
-        meter_box = QGroupBox("Honest meter: trainable adapter parameters", self.body)
-        meter = QGridLayout(meter_box)
-        self.memory_bar = QProgressBar(meter_box)
-        self.kept_bar = QProgressBar(meter_box)
-        for bar in (self.memory_bar, self.kept_bar):
-            bar.setRange(0, 1000)
-            bar.setTextVisible(False)
-            bar.setMaximumHeight(12)
-        self.memory_label = QLabel("—", meter_box)
-        self.kept_label = QLabel("—", meter_box)
-        for label in (self.memory_label, self.kept_label):
-            label.setWordWrap(True)
-        meter.addWidget(QLabel("<b>In memory while training</b> (at init_r):", meter_box), 0, 0)
-        meter.addWidget(self.memory_bar, 1, 0)
-        meter.addWidget(self.memory_label, 2, 0)
-        meter.addWidget(QLabel("<b>Kept in the saved adapter</b> (at target_r):", meter_box), 3, 0)
-        meter.addWidget(self.kept_bar, 4, 0)
-        meter.addWidget(self.kept_label, 5, 0)
-        left.addWidget(meter_box)
+        self.meter = HonestMeter(self.body)
+        left.addWidget(self.meter)
 
         targets_box = QGroupBox("Matrices to adapt", self.body)
         tl = QVBoxLayout(targets_box)
@@ -118,7 +101,7 @@ class BudgetPage(WizardPage):
         buttons.addWidget(self.targets_label)
         tl.addLayout(buttons)
         left.addWidget(targets_box, 1)
-        grid.addLayout(left, 0, 0)
+        self._left = left
 
         # ---------------------------------------------------------------- right: schedule
         right = QVBoxLayout()
@@ -139,24 +122,25 @@ class BudgetPage(WizardPage):
         self.accum_spin = QSpinBox(sched_box)
         self.accum_spin.setRange(1, 1024)
         self.accum_spin.setToolTip(tip("training", "grad_accum"))
-        for col, (label, w) in enumerate((("Warm-up (tinit):", self.tinit_spin), ("Final (tfinal):", self.tfinal_spin),
-                                          ("Prune every (ΔT):", self.delta_spin))):
-            sl.addWidget(QLabel(label, sched_box), 0, 2 * col)
-            sl.addWidget(w, 0, 2 * col + 1)
-        for col, (label, w) in enumerate((("Epochs:", self.epochs_spin), ("Batch size:", self.batch_spin),
-                                          ("Accumulation:", self.accum_spin))):
-            sl.addWidget(QLabel(label, sched_box), 1, 2 * col)
-            sl.addWidget(w, 1, 2 * col + 1)
+        fields = (("Warm-up (tinit):", self.tinit_spin), ("Final (tfinal):", self.tfinal_spin),
+                  ("Prune every (ΔT):", self.delta_spin), ("Epochs:", self.epochs_spin),
+                  ("Batch size:", self.batch_spin), ("Accumulation:", self.accum_spin))
+        for i, (label, w) in enumerate(fields):
+            sl.addWidget(QLabel(label, sched_box), i // 2, 2 * (i % 2))
+            sl.addWidget(w, i // 2, 2 * (i % 2) + 1)
         self.steps_label = QLabel("", sched_box)
         self.steps_label.setWordWrap(True)
-        sl.addWidget(self.steps_label, 2, 0, 1, 6)
+        sl.addWidget(self.steps_label, 3, 0, 1, 4)
         self.plot = SchedulePlot(sched_box)
-        sl.addWidget(self.plot, 3, 0, 1, 6)
-        sl.setRowStretch(3, 1)
+        sl.addWidget(self.plot, 4, 0, 1, 4)
+        sl.setRowStretch(4, 1)
+        sl.setColumnStretch(1, 1)
+        sl.setColumnStretch(3, 1)
         right.addWidget(sched_box, 1)
         self.plan_error = InlineMessage(self.body)
         right.addWidget(self.plan_error)
-        grid.addLayout(right, 0, 1)
+        self._right = right
+        self._arrange(True)
 
         self._recompute_timer = QTimer(self, singleShot=True, interval=60)
         self._recompute_timer.timeout.connect(self._recompute)
@@ -176,6 +160,23 @@ class BudgetPage(WizardPage):
         state.config_changed.connect(self._on_config_changed)
         self._load(state.config)
         self._on_model_info(state.model_info)
+
+    def _arrange(self, wide: bool) -> None:
+        """Side by side on wide windows; the schedule below the budget on narrow ones (the page then scrolls)."""
+        if wide == self._wide:
+            return
+        self._wide = wide
+        for item in (self._left, self._right):
+            self._grid.removeItem(item)
+        self._grid.addLayout(self._left, 0, 0)
+        self._grid.addLayout(self._right, 0 if wide else 1, 1 if wide else 0)
+        self._grid.setColumnStretch(1, 1 if wide else 0)
+        self._grid.setColumnStretch(0, 1)
+        self.plot.setMinimumHeight(200 if wide else 300)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._arrange(event.size().width() >= 960)
 
     @staticmethod
     def _fraction_spin(parent: QWidget, name: str) -> QDoubleSpinBox:
@@ -332,7 +333,7 @@ class BudgetPage(WizardPage):
         if info is None or summary is None:
             self._problem = ("Waiting for the model's matrices (page 1)." if info is None
                              else "Waiting for the dataset check (page 2).")
-            self._show_meter(None)
+            self.meter.show_plan(None)
             self.plot.show_empty(self._problem)
             self.steps_label.setText("")
             self.plan_error.show_message(None)
@@ -352,7 +353,7 @@ class BudgetPage(WizardPage):
         self.plan = plan
         self._problem = None
         self.plan_error.show_message("<br>".join(plan.warnings) if plan.warnings else None, "warning")
-        self._show_meter(plan)
+        self.meter.show_plan(plan)
         n = len(plan.targets)
         self.plot.show_curve(curve, plan.tinit_steps, plan.tfinal_steps, plan.target_r * n)
         self.steps_label.setText(
@@ -373,24 +374,9 @@ class BudgetPage(WizardPage):
         self._problem = message
         self.plan_error.show_message(message)
         self.steps_label.setText("")
-        self._show_meter(None)
+        self.meter.show_plan(None)
         self.plot.show_empty("Fix the budget to see the schedule.")
         self.complete_changed.emit()
-
-    def _show_meter(self, plan: Any) -> None:
-        if plan is None:
-            for bar in (self.memory_bar, self.kept_bar):
-                bar.setValue(0)
-            self.memory_label.setText("—")
-            self.kept_label.setText("—")
-            return
-        model = max(1, plan.model_params)
-        self.memory_bar.setValue(1000)
-        self.kept_bar.setValue(round(1000 * plan.trainable_target / max(1, plan.trainable_init)))
-        self.memory_label.setText(f"{plan.trainable_init:,} ({human_count(plan.trainable_init)}), "
-                                  f"{100 * plan.trainable_init / model:.2f}% of {human_count(model)} model parameters")
-        self.kept_label.setText(f"{plan.trainable_target:,} ({human_count(plan.trainable_target)}), "
-                                f"{100 * plan.trainable_target / model:.2f}% of the model — AdaLoRA decides where")
 
     def entered(self) -> None:
         self._recompute_timer.start()

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 
 from ...core import paths
 from ...core.config import DATA_FORMATS
-from .jobs import Problem, inspect, preview
+from . import jobs
+from .jobs import Problem
 from .page import InlineMessage, WizardPage, tip
 from .preview_model import PreviewTableModel
 from .state import WizardState
@@ -36,6 +37,7 @@ class DatasetPage(WizardPage):
         self._inspect_problem: Problem | None = None
         self._preview_key: tuple[str, str] | None = None
         self._loading = False
+        self._task = state.config.task
         lay = QVBoxLayout(self.body)
 
         file_box = QGroupBox("Data file", self.body)
@@ -52,7 +54,8 @@ class DatasetPage(WizardPage):
         self.format_combo.addItems(DATA_FORMATS)
         self.format_combo.setToolTip(tip("data", "format"))
         self.recent_button = QToolButton(file_box)
-        self.recent_button.setText("Recent")
+        self.recent_button.setText("Recent ▾")
+        self.recent_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
         self.recent_button.setMenu(self.recent_menu)
@@ -164,6 +167,12 @@ class DatasetPage(WizardPage):
         self._on_file()
 
     def _on_config_changed(self, cfg: Any) -> None:
+        if cfg.task != self._task:
+            self._task = cfg.task
+            demos = {str(paths.demo_classification_file()), str(paths.demo_causal_lm_file())}
+            if cfg.data.train_file in demos:  # the other task's demo data: switch to this task's demo
+                self.use_demo()
+                return
         if (cfg.data.train_file, cfg.data.format) != (self.file_edit.text().strip(), self.format_combo.currentText()):
             self._load(cfg)
             return
@@ -259,7 +268,7 @@ class DatasetPage(WizardPage):
             self.complete_changed.emit()
             return
         self.preview_label.setText("Reading a preview…")
-        self.state.submit("preview", preview, (path, fmt), self._on_preview, self._on_preview_error)
+        self.state.submit("preview", jobs.preview, (path, fmt), self._on_preview, self._on_preview_error)
         self.complete_changed.emit()
 
     def _on_preview_error(self, message: str, detail: str) -> None:
@@ -299,9 +308,12 @@ class DatasetPage(WizardPage):
         self._loading = True
         for key, combo in self.combos.items():
             combo.clear()
-            combo.addItems(([NONE] if key == "text2" else []) + columns)
-            combo.setCurrentText(choices[key] or NONE) if key == "text2" else combo.setCurrentIndex(
-                columns.index(choices[key]) if choices[key] in columns else -1)
+            if key == "text2":
+                combo.addItems([NONE] + columns)
+                combo.setCurrentText(choices[key] or NONE)
+            else:
+                combo.addItems(columns)
+                combo.setCurrentIndex(columns.index(choices[key]) if choices[key] in columns else -1)
         self._loading = False
 
     def _on_mapping(self, *_: Any) -> None:
@@ -334,7 +346,7 @@ class DatasetPage(WizardPage):
         for msg in self.combo_errors.values():
             msg.show_message(None)
         self.split_label.setText("Checking the data with this mapping…")
-        self.state.submit("inspect", inspect, (self.state.config,), self._on_summary,
+        self.state.submit("inspect", jobs.inspect, (self.state.config,), self._on_summary,
                           lambda message, detail: self._on_summary(Problem(message)))
 
     def _on_summary(self, result: Any) -> None:

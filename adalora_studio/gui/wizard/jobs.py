@@ -7,14 +7,12 @@ transformers or datasets at module level and the GUI thread must never pay for (
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 from ...core.config import ModelConfig, RunConfig
 from ...core.errors import ConfigError, ConfigErrors, DataError
 
-HUB_HOST = ("huggingface.co", 443)
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
@@ -87,13 +85,15 @@ def probe_devices() -> dict[str, Any]:
     return out
 
 
-def hub_unavailable_reason(timeout: float = 1.5) -> str | None:
-    """Why the model hub cannot be used now, or None when it is reachable. Call off the GUI thread."""
-    for var in OFFLINE_VARS:
-        if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
-            return f"offline mode is on ({var}={os.environ[var]}); use a local folder or GGUF file instead"
-    try:
-        with socket.create_connection(HUB_HOST, timeout=timeout):
-            return None
-    except OSError as exc:
-        return f"{HUB_HOST[0]} cannot be reached ({exc.strerror or exc}); use a local folder or GGUF file instead"
+def hub_unavailable_reason() -> str | None:
+    """Why the model hub cannot be used now, or None when it is reachable. Call off the GUI thread (it may wait
+    for a TCP connection, up to ``core.model_source.HUB_CONNECT_TIMEOUT_S``)."""
+    from ...core.model_source import hub_offline, hub_reachable
+
+    if hub_offline():
+        names = [f"{v}={os.environ[v]}" for v in OFFLINE_VARS if os.environ.get(v)]
+        return f"offline mode is on ({', '.join(names)}); use a local folder or GGUF file instead"
+    if not hub_reachable():
+        host = os.environ.get("HF_ENDPOINT", "").strip() or "huggingface.co"
+        return f"{host} cannot be reached (no network?); use a local folder or GGUF file instead"
+    return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import shlex
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -107,7 +106,8 @@ class ReviewPage(WizardPage):
         rows.append(("Run folder", str(Path(cfg.output_dir or paths.runs_dir()) / f"{cfg.name}-<time>")))
         self.summary.setText("<table cellspacing=4>" + "".join(
             f"<tr><td valign=top><b>{k}</b></td><td>{html.escape(v)}</td></tr>" for k, v in rows) + "</table>")
-        self.cli_label.setText(f"CLI: <code>{html.escape(cli_command(self.saved_path or 'run.json'))}</code>")
+        self.cli_label.setText(f"CLI: <code>{html.escape(cli_command(self._config_file()))}</code>"
+                               + ("" if self.saved_path else " (save the config first)"))
         self.complete_changed.emit()
 
     def save_to(self, path: str) -> None:
@@ -130,8 +130,11 @@ class ReviewPage(WizardPage):
 
     def copy_command(self) -> None:
         """Copy ``adalora-studio train <file>`` to the clipboard (the saved file, else a placeholder name)."""
-        QGuiApplication.clipboard().setText(cli_command(self.saved_path or f"{self.state.config.name}.json"))
+        QGuiApplication.clipboard().setText(cli_command(self._config_file()))
         self.cli_label.setText(self.cli_label.text() + " — copied.")
+
+    def _config_file(self) -> str:
+        return self.saved_path or f"{self.state.config.name}.json"
 
     def problem(self) -> str | None:
         problems = validate_config(self.state.config)

@@ -52,6 +52,8 @@ class SchedulePlot(pg.PlotWidget):
         """Draw b(t) for optimizer steps 0..len(budgets) - 1 (``core.plan.budget_curve``) and shade the phases."""
         n = len(budgets)
         self.empty_text.setText("")
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setStyle(showValues=True)
         steps = np.arange(n, dtype=float)
         self.curve.setData(steps, np.asarray(budgets, dtype=float))
         bounds = {
@@ -77,6 +79,8 @@ class SchedulePlot(pg.PlotWidget):
             self._regions[name].setVisible(False)
             self._labels[name].setVisible(False)
         self.target_line.setVisible(False)
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).setStyle(showValues=False)
         self.setXRange(0, 1, padding=0)
         self.setYRange(0, 1, padding=0)
         self.empty_text.setText(message)

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QMenu, QRadioButton, QToolButton, QVBoxLayout, QWidget,
 )
 
+from shiboken6 import isValid
+
 from ...core.config import ModelConfig
 from . import jobs
 from .page import InlineMessage, WizardPage, human_count, tip
@@ -34,8 +36,12 @@ class _HubProbe(QObject):
     done = Signal(object)  # str reason or None
 
     def start(self) -> None:
-        threading.Thread(target=lambda: self.done.emit(jobs.hub_unavailable_reason()), daemon=True,
-                         name="hub-probe").start()
+        threading.Thread(target=self._probe, daemon=True, name="hub-probe").start()
+
+    def _probe(self) -> None:
+        reason = jobs.hub_unavailable_reason()
+        if isValid(self):  # the page may have been closed while the network was slow to answer
+            self.done.emit(reason)
 
 
 class TaskModelPage(WizardPage):
@@ -47,6 +53,8 @@ class TaskModelPage(WizardPage):
     def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
         self._error: str | None = None
+        self._loading = False
+        self._model_key: tuple[ModelConfig, str] | None = None
         self._hub_reason: str | None = "checking whether the model hub can be reached…"
         lay = QVBoxLayout(self.body)
 
@@ -81,7 +89,8 @@ class TaskModelPage(WizardPage):
         self.folder_edit.setPlaceholderText("A folder with config.json, tokenizer and *.safetensors")
         self.folder_button = QPushButton("Choose folder…", src_box)
         self.recent_button = QToolButton(src_box)
-        self.recent_button.setText("Recent")
+        self.recent_button.setText("Recent ▾")
+        self.recent_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
         self.recent_button.setMenu(self.recent_menu)
@@ -166,7 +175,7 @@ class TaskModelPage(WizardPage):
                            trust_remote_code=old.trust_remote_code)
 
     def _on_edit(self, *_: Any) -> None:
-        if getattr(self, "_loading", False):
+        if self._loading:
             return
         self._sync_enabled()
         self.state.update("", task=self._task(), model=self._model_cfg())

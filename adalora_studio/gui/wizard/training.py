@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 
 from ...core import paths
 from ...core.config import DEVICES, PRECISIONS, SCHEDULERS
-from .jobs import probe_devices
+from . import jobs
 from .page import InlineMessage, WizardPage, tip
 from .state import WizardState
 
@@ -210,7 +210,7 @@ class TrainingPage(WizardPage):
     def entered(self) -> None:
         if not self._probed:
             self._probed = True
-            self.state.submit("devices", probe_devices, (), self.state.set_devices,
+            self.state.submit("devices", jobs.probe_devices, (), self.state.set_devices,
                               lambda message, _d: self.device_note.setText(f"Could not check devices: {message}"))
 
     def _on_devices(self, devices: dict[str, Any]) -> None:

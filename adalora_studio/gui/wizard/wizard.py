@@ -147,8 +147,10 @@ class Wizard(QWidget):
         self.start_button.setVisible(last)
         self.next_button.setEnabled(problem is None)
         self.start_button.setEnabled(problem is None and all(p.problem() is None for p in self.pages))
-        level = "info" if problem and problem.endswith("…") else "error"
-        self.reason.show_message(problem, level)
+        pending = bool(problem and problem.endswith("…"))
+        if pending and getattr(self.state.worker, "is_running", False):
+            problem = f"{problem} (waiting: the worker is busy with the training run in progress)"
+        self.reason.show_message(problem, "info" if pending else "error")
         for i, page in enumerate(self.pages):
             item = self.steps.item(i)
             item.setText(f"{i + 1}. {page.title}" + ("  ✓" if i < self.current_index and page.problem() is None
