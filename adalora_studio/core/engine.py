@@ -8,8 +8,9 @@ with :class:`Failed`. Per optimizer step (only when accelerate syncs gradients):
     -> peft_model.base_model.update_and_allocate(i)   # i = 0-based optimizer-step index
     -> optimizer.zero_grad()
 
-The loss peft returns includes ``orth_reg_weight * regulariser``; the logged task loss is that loss minus the
-term, which is recomputed without gradients (from the same weights) only on logging steps - no second forward.
+The loss peft returns includes ``orth_reg_weight * regulariser``; the task loss is read where the transformers
+model returns it, before peft adds the term (:class:`.training_setup.TaskLossTap`), and the term is the
+difference - no second forward, no recomputation.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from .plan import is_mask_step
 from .ranks import snapshot_ranks, triplet_scores, write_rank_tables
 from .runs import RunFolder, create_run_folder
 from .run_setup import Session, ValidatedRun, build_session, resume_target, validate_session
-from .training_setup import epoch_seed, orth_params, orth_regularizer
+from .training_setup import TaskLossTap, epoch_seed
 
 
 def run(config: RunConfig | None, stop: StopToken | None = None, resume_from: str | Path | None = None,
@@ -194,22 +195,25 @@ class Engine:
                 level="info", message=f"Resumed from {s.resumed.path.name} at optimizer step {resumed_from}"))
         loop = _Loop(
             trainable=[p for p in s.peft_model.parameters() if p.requires_grad],
-            reg_params=orth_params(s.peft_model),
+            tap=TaskLossTap(s.peft_model),
             max_norm=s.config.training.max_grad_norm or math.inf,
             clock=LoopClock(elapsed_before=state.elapsed_s, start_step=state.global_step),
             pending_rng=s.resumed.rng if s.resumed is not None else None,
         )
         s.model.train()
-        while state.global_step < plan.total_steps:
-            if self.stop.stop_requested:
-                yield from self._stop(s, loop)
-                return
-            stopped = yield from self._epoch(s, loop)
-            if stopped:
-                return
-        state.elapsed_s = loop.clock.elapsed()
-        self._account(s, loop)
-        yield from self._finish(s)
+        try:
+            while state.global_step < plan.total_steps:
+                if self.stop.stop_requested:
+                    yield from self._stop(s, loop)
+                    return
+                stopped = yield from self._epoch(s, loop)
+                if stopped:
+                    return
+            state.elapsed_s = loop.clock.elapsed()
+            self._account(s, loop)
+            yield from self._finish(s)
+        finally:
+            loop.tap.remove()
 
     def _run_started(self, s: Session, resumed_from: int | None) -> RunStarted:
         plan = s.plan
@@ -265,18 +269,21 @@ class Engine:
 
     def _optimizer_step(self, s: Session, loop: "_Loop") -> Iterator[Event]:
         """clip -> optimizer.step -> scheduler.step -> update_and_allocate(i) -> zero_grad, then its events."""
+        import torch
+
         cfg, plan, acc, state = s.config, s.plan, s.accelerator, s.state
         index = state.global_step
         grad_norm = acc.clip_grad_norm_(loop.trainable, loop.max_norm)
         lr = float(s.optimizer.param_groups[0]["lr"])
         mean_loss = loop.loss_sum / loop.n_micro
+        mean_task = loop.task_sum / loop.n_micro
         if not all_finite(mean_loss, grad_norm):
             raise NonFiniteLoss(nonfinite_message(index + 1, float(mean_loss), float(grad_norm), cfg))
         log_now = (index + 1) % cfg.training.log_every == 0 or index + 1 == plan.total_steps
         t_bk = time.perf_counter()
         if log_now:
-            orth = self._orth_term(acc, loop.reg_params, cfg.budget.orth_reg_weight)
-            task_loss = acc.reduce(mean_loss, reduction="mean") - orth
+            task_loss, total_loss = acc.reduce(torch.stack([mean_task, mean_loss]), reduction="mean").tolist()
+            orth = total_loss - task_loss
         if index == plan.final_mask_step:
             state.last_scores = triplet_scores(s.peft_model)  # the final mask's scores; peft resets them now
         loop.clock.bookkeeping_s += time.perf_counter() - t_bk
@@ -286,14 +293,14 @@ class Engine:
         s.peft_model.base_model.update_and_allocate(index)
         s.optimizer.zero_grad()
         state.global_step = index + 1
-        loop.loss_sum, loop.n_micro = None, 0
+        loop.loss_sum, loop.task_sum, loop.n_micro = None, None, 0
 
         t_bk = time.perf_counter()
         if log_now:
             yield from self._yield(StepLogged(
                 step=state.global_step,
                 epoch=state.epoch + state.batch_in_epoch / max(plan.micro_batches_per_epoch, 1),
-                task_loss=float(task_loss), orth_loss=float(orth), lr=lr, grad_norm=float(grad_norm),
+                task_loss=task_loss, orth_loss=orth, lr=lr, grad_norm=float(grad_norm),
                 samples_per_s=loop.clock.take_window(), elapsed_s=loop.clock.elapsed(),
                 eta_s=loop.clock.eta(state.global_step, plan.total_steps),
             ))
@@ -330,15 +337,6 @@ class Engine:
         emitted = self._emit(event)
         if emitted is not None:
             yield emitted
-
-    @staticmethod
-    def _orth_term(acc: Any, reg_params: list, weight: float) -> Any:
-        """``orth_reg_weight * regulariser`` as peft added it to this step's loss (weights are unchanged
-        since the forward passes of this accumulation window)."""
-        import torch
-
-        with torch.no_grad(), acc.autocast():
-            return weight * orth_regularizer(reg_params).float()
 
     def _ranks(self, s: Session) -> RanksUpdated:
         scores = triplet_scores(s.peft_model)
@@ -417,18 +415,24 @@ class _Loop:
     """Mutable state of the training loop within one session."""
 
     trainable: list
-    reg_params: list
+    tap: TaskLossTap
+    """Task loss of each micro-batch, before peft adds the orthogonality term."""
     max_norm: float
     clock: LoopClock
     pending_rng: dict | None = None
     """RNG states of the checkpoint being resumed, restored at the first batch."""
     loss_sum: Any = None
+    task_sum: Any = None
     """Sum of the micro-batch losses of the current accumulation window (on the device, no sync)."""
     n_micro: int = 0
 
     def add_micro_batch(self, loss: Any, n_samples: int, state: Any) -> None:
         """Account one micro-batch."""
         self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss
+        task = self.tap.last
+        if task is None:
+            raise RunError("the model returned no loss; check that the data has labels")
+        self.task_sum = task if self.task_sum is None else self.task_sum + task
         self.n_micro += 1
         self.clock.window_samples += n_samples
         state.samples_seen += n_samples

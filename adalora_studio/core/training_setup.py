@@ -167,6 +167,36 @@ def make_eval_loader(dataset: Any, collator: Any, batch_size: int) -> Any:
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collator)
 
 
+class TaskLossTap:
+    """Reads the task loss the transformers model returns, before peft adds its orthogonality term to it.
+
+    ``AdaLoraModel.forward`` calls ``self.model.forward(...)`` and then adds ``orth_reg_weight * regulariser`` to
+    ``outputs.loss`` in place. The tap wraps that inner ``forward`` on this model instance and keeps a detached
+    copy of the loss (a scalar copy on the device, no sync), so the task loss is logged exactly and the
+    regulariser term is ``total - task`` - no second forward and no recomputation. :meth:`remove` undoes it.
+    """
+
+    def __init__(self, peft_model: Any) -> None:
+        from .ranks import adalora_model
+
+        self._inner = adalora_model(peft_model).model
+        self._original = self._inner.forward
+        self.last: Any = None
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            out = self._original(*args, **kwargs)
+            loss = getattr(out, "loss", None)
+            self.last = loss.detach().clone() if loss is not None else None
+            return out
+
+        self._inner.forward = forward
+
+    def remove(self) -> None:
+        """Restore the model's own ``forward``."""
+        if "forward" in vars(self._inner):
+            del self._inner.forward
+
+
 def orth_params(peft_model: Any) -> list[tuple[str, Any]]:
     """The ``lora_A``/``lora_B`` parameters peft's orthogonality penalty iterates over, in its order."""
     from .ranks import ADAPTER_NAME, adalora_model

@@ -73,8 +73,6 @@ def run_app(config_path: str | None = None, start: bool = False, open_run: str |
     ``open_run``: replay a run folder in the dashboard.
     """
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
-
     from ..logging_setup import setup_logging
 
     setup_logging("gui")
@@ -109,7 +107,7 @@ def run_app(config_path: str | None = None, start: bool = False, open_run: str |
             try:
                 cfg = load_config(config_path)
             except StudioError as exc:
-                QMessageBox.warning(window, "AdaLoRA Studio", f"Cannot open {config_path}:\n{exc}")
+                window.notify(f"Cannot open {config_path}:\n{exc}", warning=True)
                 return
             if start:
                 window.start_run(cfg)

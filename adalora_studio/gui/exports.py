@@ -6,9 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
-
-TITLE = "AdaLoRA Studio"
+from PySide6.QtWidgets import QFileDialog
 
 
 def export_lora_job(run_dir: str) -> str:
@@ -43,8 +41,7 @@ def _copy_rank_csv(window: Any, run_dir: str) -> None:
 
     source = RunFolder(run_dir).ranks_csv
     if not source.is_file():
-        QMessageBox.warning(window, TITLE, f"{source} does not exist yet: the rank table is written when a run "
-                                           "finishes.")
+        window.notify(f"{source} does not exist yet: the rank table is written when a run finishes.", warning=True)
         return
     target, _ = QFileDialog.getSaveFileName(window, "Save rank table", str(Path.home() / f"{Path(run_dir).name}"
                                             "-ranks.csv"), "CSV (*.csv)")
@@ -58,5 +55,4 @@ def _copy_rank_csv(window: Any, run_dir: str) -> None:
 
 
 def _done(window: Any, message: str, error: bool = False) -> None:
-    window.statusBar().showMessage(message, 15000)
-    (QMessageBox.warning if error else QMessageBox.information)(window, TITLE, message)
+    window.notify(message, warning=error)

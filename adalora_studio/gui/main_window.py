@@ -159,12 +159,11 @@ class MainWindow(QMainWindow):
     def open_run(self, run_dir: str) -> None:
         """Show a run folder in the dashboard (replayed; followed while another process writes it)."""
         if self.running:
-            QMessageBox.information(self, WINDOW_TITLE, "A run is in progress and its dashboard is shown. Stop it "
-                                    "before opening another run.")
+            self.notify("A run is in progress and its dashboard is shown. Stop it before opening another run.")
             self.pages.setCurrentWidget(self.dashboard)
             return
         if not (Path(run_dir) / "run.json").is_file():
-            QMessageBox.warning(self, WINDOW_TITLE, f"{run_dir} is not a run folder (it has no run.json).")
+            self.notify(f"{run_dir} is not a run folder (it has no run.json).", warning=True)
             return
         self.dashboard.load_run(run_dir)
         self.pages.setCurrentWidget(self.dashboard)
@@ -207,14 +206,14 @@ class MainWindow(QMainWindow):
             try:
                 bundled_model_dir()
             except StudioError as exc:
-                QMessageBox.warning(self, WINDOW_TITLE, f"The demo needs the bundled model. {exc}")
+                self.notify(f"The demo needs the bundled model. {exc}", warning=True)
                 return
         self.start_run(demo_config())
 
     def start_run(self, cfg: RunConfig, resume_from: str | None = None) -> bool:
         """Start ``cfg`` on the worker and show the dashboard. False if a run is already going."""
         if self.running:
-            QMessageBox.information(self, WINDOW_TITLE, "A run is already in progress. Stop it first.")
+            self.notify("A run is already in progress. Stop it first.")
             return False
         self._remember(cfg)
         if self._wizard is not None:
@@ -239,7 +238,7 @@ class MainWindow(QMainWindow):
         try:
             cfg = RunFolder(run_dir).read_config()
         except StudioError as exc:
-            QMessageBox.warning(self, WINDOW_TITLE, f"Cannot resume {run_dir}: {exc}")
+            self.notify(f"Cannot resume {run_dir}: {exc}", warning=True)
             return
         self.dashboard.reset()
         self.start_run(cfg, resume_from=run_dir)
@@ -261,7 +260,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage({"Finished": "Run finished.", "Stopped": "Run stopped; it can be resumed.",
                                       "Failed": "Run failed."}.get(kind, kind))
         if kind == "Failed":
-            QMessageBox.warning(self, WINDOW_TITLE, getattr(terminal, "message", "The run failed."))
+            self.notify(getattr(terminal, "message", "The run failed."), warning=True,
+                        detail=getattr(terminal, "detail", ""))
         self.home.refresh()
         self.run_ended.emit(terminal)
         if self._quit_after_run:
@@ -314,6 +314,18 @@ class MainWindow(QMainWindow):
         box.exec()
         clicked = box.clickedButton()
         return CLOSE_STOP if clicked is stop else CLOSE_KEEP if clicked is keep else CLOSE_CANCEL
+
+    def notify(self, text: str, warning: bool = False, detail: str = "") -> QMessageBox:
+        """Tell the user something in a window-modal box that does not block the event loop (runs keep going)."""
+        box = QMessageBox(QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Information, WINDOW_TITLE, text,
+                          parent=self)
+        box.setObjectName("notice")
+        if detail:
+            box.setDetailedText(detail)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.statusBar().showMessage(text.splitlines()[0], 15000)
+        return box
 
     def shutdown_worker(self, timeout_ms: int = 30_000) -> None:
         """Join the worker thread (after the event loop ended; a run still going is asked to stop first)."""

@@ -254,3 +254,22 @@ def test_about_uses_the_device_the_worker_found(qtbot, window: MainWindow) -> No
     dialog = window._about
     assert dialog.isVisible() and "auto" in dialog.value("Device")
     dialog.close()
+
+
+def test_a_failed_run_is_reported_without_blocking(qtbot, window: MainWindow, monkeypatch) -> None:  # noqa: ANN001
+    from adalora_studio.core.events import Failed
+
+    def failing_run(config: RunConfig, stop: StopToken, resume_from: object = None) -> Iterator[Event]:
+        yield Failed(step=0, message="data.train_file: /nowhere.csv not found", detail="Traceback: ...")
+
+    worker = window.worker
+    real_start = TorchWorker.start_run
+    monkeypatch.setattr(worker, "start_run",
+                        lambda cfg, resume_from=None: real_start(worker, cfg, resume_from, run_fn=failing_run))
+    window.show()
+    with qtbot.waitSignal(window.run_ended, timeout=10_000):
+        window.start_run(demo_config())
+    notices = [b for b in window.findChildren(QMessageBox) if b.objectName() == "notice"]
+    assert len(notices) == 1 and "/nowhere.csv not found" in notices[0].text()
+    assert notices[0].detailedText() == "Traceback: ..." and not window.running
+    notices[0].close()
