@@ -290,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
               f"peak {peak:5.0f} MiB")
     print(f"  engine / reference  = {med['engine'] / med['reference']:.3f} wall, "
           f"{cpu['engine'] / cpu['reference']:.3f} CPU   (target >= 0.98)")
+    paired = [e.cpu_seconds and r.cpu_seconds / e.cpu_seconds for e, r in zip(results["engine"], results["reference"])]
+    print(f"  engine / reference per round (CPU): {', '.join(f'{x:.3f}' for x in paired)}; "
+          f"median {statistics.median(paired):.3f}")
     print(f"  AdaLoRA / LoRA      = {med['reference'] / med['lora']:.3f} wall, "
           f"{cpu['reference'] / cpu['lora']:.3f} CPU   (reference loop over LoRA loop)")
     print(f"  engine bookkeeping  = {100 * share:.2f}% of its training loop   (target < 2%)")

@@ -133,9 +133,10 @@ def headless_run(cfg, in_thread: bool = False) -> list:  # noqa: ANN001
     return out
 
 
-def gui_run(cfg, with_dashboard: bool = True) -> tuple[list, list[float], list[float], int]:  # noqa: ANN001
+def gui_run(cfg, with_dashboard: bool = True) -> tuple[list, list[float], list[float], int, float]:  # noqa: ANN001
     """The engine in the TorchWorker while the dashboard shows it; returns (events, all stalls, training
-    stalls, dashboard redraws). Stalls are how late each 10 ms GUI-thread tick fired, in ms.
+    stalls, dashboard redraws, GUI-thread CPU share). Stalls are how late each 10 ms GUI-thread tick fired, in ms;
+    the CPU share is the GUI thread's CPU time over the run's wall time (what the GUI takes from training).
     ``with_dashboard=False`` isolates the worker's own cost (events still cross to the GUI thread)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
@@ -182,8 +183,10 @@ def gui_run(cfg, with_dashboard: bool = True) -> tuple[list, list[float], list[f
     clock.start()
     last[0] = clock.nsecsElapsed()
     timer.start()
+    cpu0, wall0 = time.thread_time(), time.perf_counter()
     worker.start_run(cfg)
     loop.exec()
+    gui_cpu_share = (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
     timer.stop()
     phase["training"] = False
     redraws = dashboard.redraw_count
@@ -191,7 +194,7 @@ def gui_run(cfg, with_dashboard: bool = True) -> tuple[list, list[float], list[f
     dashboard.close()
     app.processEvents()
     assert any(isinstance(e, RunStarted) for e in events)
-    return events, stalls, training_stalls, redraws
+    return events, stalls, training_stalls, redraws, gui_cpu_share
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -205,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="headless/GUI pairs, alternating")
     parser.add_argument("--startup-repeats", type=int, default=3)
     parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument("--startup-only", action="store_true", help="only measure the time to the window shown")
     parser.add_argument("--no-dashboard", action="store_true", help="GUI run without feeding the dashboard")
     args = parser.parse_args(argv)
 
@@ -213,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         shown = measure_startup(args.startup_repeats)
         print(f"window shown after: median {statistics.median(shown):.3f} s (runs: "
               f"{', '.join(f'{s:.3f}' for s in shown)}; target <= 1.0 s)")
+    if args.startup_only:
+        return 0
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("ADALORA_STUDIO_HOME", str(Path(tmp) / "home"))
@@ -231,13 +237,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"round {round_ + 1} headless ({where}): {rate:.3f} steps/s over {n} steps "
                       f"({time.perf_counter() - t0:.1f} s, ends {type(events[-1]).__name__})")
             t0 = time.perf_counter()
-            events, stalls, training, redraws = gui_run(cfg, not args.no_dashboard)
+            events, stalls, training, redraws, gui_cpu = gui_run(cfg, not args.no_dashboard)
             rate, n = steps_per_second(events, args.skip)
             rates["gui"].append(rate)
             all_stalls += stalls
             train_stalls += training
             print(f"round {round_ + 1} GUI worker: {rate:.3f} steps/s over {n} steps "
-                  f"({time.perf_counter() - t0:.1f} s, {redraws} dashboard redraws, ends {type(events[-1]).__name__})")
+                  f"({time.perf_counter() - t0:.1f} s, {redraws} dashboard redraws, GUI thread used {100 * gui_cpu:.1f}% "
+                  f"of a core, ends {type(events[-1]).__name__})")
         print(f"load average after: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
     for label, values in (("whole run (incl. torch import, model load)", all_stalls),

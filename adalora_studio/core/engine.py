@@ -19,7 +19,6 @@ import dataclasses
 import math
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -29,6 +28,7 @@ from .engine_support import (
     EngineStats,
     LoopClock,
     NonFiniteLoss,
+    TrainLoop,
     all_finite,
     is_oom,
     nonfinite_message,
@@ -45,7 +45,6 @@ from .events import (
     Finished,
     LogMessage,
     RanksUpdated,
-    RunStarted,
     StepLogged,
     Stopped,
     StopToken,
@@ -53,7 +52,7 @@ from .events import (
 from .plan import is_mask_step
 from .ranks import snapshot_ranks, triplet_scores, write_rank_tables
 from .runs import RunFolder, create_run_folder
-from .run_setup import Session, ValidatedRun, build_session, resume_target, validate_session
+from .run_setup import Session, ValidatedRun, build_session, resume_target, run_started_event, validate_session
 from .training_setup import TaskLossTap, epoch_seed
 
 
@@ -125,7 +124,11 @@ class Engine:
                 folder = self._broadcast_folder(validated, folder)
             self.folder = folder
             if self._main:
-                lock = folder.lock(app=self.app).acquire()
+                try:
+                    lock = folder.lock(app=self.app).acquire()
+                except StudioError as exc:  # another program runs it: write nothing into its folder
+                    yield from self._yield(Failed(step=0, message=exc.user_message()))
+                    return
                 self._log = EventLog(folder.events_jsonl)
             yield from self._run(validated, folder, ckpt_path)
         except StudioError as exc:
@@ -186,14 +189,14 @@ class Engine:
         state.total_steps = plan.total_steps
         resumed_from = state.global_step if s.resumed is not None else None
         self._status("running", step=state.global_step, total_steps=plan.total_steps)
-        yield from self._yield(self._run_started(s, resumed_from))
+        yield from self._yield(run_started_event(s, resumed_from))
         for warning in s.warnings:
             yield from self._yield(LogMessage(level="warning", message=warning))
         yield from self._yield(self._ranks(s))
         if resumed_from is not None:
             yield from self._yield(LogMessage(
                 level="info", message=f"Resumed from {s.resumed.path.name} at optimizer step {resumed_from}"))
-        loop = _Loop(
+        loop = TrainLoop(
             trainable=[p for p in s.peft_model.parameters() if p.requires_grad],
             tap=TaskLossTap(s.peft_model),
             max_norm=s.config.training.max_grad_norm or math.inf,
@@ -215,19 +218,7 @@ class Engine:
         finally:
             loop.tap.remove()
 
-    def _run_started(self, s: Session, resumed_from: int | None) -> RunStarted:
-        plan = s.plan
-        return RunStarted(
-            run_dir=str(s.folder.path), config=s.config.to_dict(), total_steps=plan.total_steps,
-            steps_per_epoch=plan.steps_per_epoch, device=s.hardware.device, precision=s.hardware.precision,
-            model_params=plan.model_params, trainable_init=plan.trainable_init,
-            trainable_target=plan.trainable_target, n_matrices=len(plan.targets), init_r=plan.init_r,
-            target_r=plan.target_r, tinit_steps=plan.tinit_steps, tfinal_steps=plan.tfinal_steps,
-            delta_t=plan.delta_t, n_train=s.n_train, n_eval=s.n_eval, label_names=s.label_names,
-            resumed_from_step=resumed_from,
-        )
-
-    def _epoch(self, s: Session, loop: "_Loop") -> Iterator[Event]:
+    def _epoch(self, s: Session, loop: TrainLoop) -> Iterator[Event]:
         """Train through (the rest of) one epoch, or until the run ends. Returns True when it stopped on request.
 
         Resuming restores the RNG states where the original run had them: before the loader draws its base seed
@@ -267,7 +258,7 @@ class Engine:
             raise RunError(f"epoch {state.epoch + 1} yielded no training batches; check the training data")
         return False
 
-    def _optimizer_step(self, s: Session, loop: "_Loop") -> Iterator[Event]:
+    def _optimizer_step(self, s: Session, loop: TrainLoop) -> Iterator[Event]:
         """clip -> optimizer.step -> scheduler.step -> update_and_allocate(i) -> zero_grad, then its events."""
         import torch
 
@@ -310,7 +301,7 @@ class Engine:
             yield from self._yield(self._ranks(s))
         loop.clock.bookkeeping_s += time.perf_counter() - t_bk
 
-    def _between_steps(self, s: Session, loop: "_Loop", epoch_done: bool) -> Iterator[Event]:
+    def _between_steps(self, s: Session, loop: TrainLoop, epoch_done: bool) -> Iterator[Event]:
         """Evaluation, checkpoint and the stop request after an optimizer step. Returns True when stopped."""
         state, t = s.state, s.config.training
         if state.global_step >= s.plan.total_steps:
@@ -328,7 +319,7 @@ class Engine:
             return True
         return False
 
-    def _account(self, s: Session, loop: "_Loop") -> None:
+    def _account(self, s: Session, loop: TrainLoop) -> None:
         self.stats.bookkeeping_s = loop.clock.bookkeeping_s
         self.stats.train_s = s.state.elapsed_s - loop.clock.elapsed_before
         self.stats.steps = s.state.global_step - loop.clock.start_step
@@ -381,7 +372,7 @@ class Engine:
         self.stats.checkpoint_s += time.perf_counter() - t0
         yield from self._yield(CheckpointSaved(step=s.state.global_step, path=self._last_ckpt))
 
-    def _stop(self, s: Session, loop: "_Loop") -> Iterator[Event]:
+    def _stop(self, s: Session, loop: TrainLoop) -> Iterator[Event]:
         s.state.elapsed_s = loop.clock.elapsed()
         self._account(s, loop)
         yield from self._checkpoint(s)
@@ -408,32 +399,3 @@ class Engine:
         metrics = {k: float(v) for k, v in s.state.last_metrics.items()}
         yield from self._yield(Finished(step=s.state.global_step, run_dir=str(s.folder.path),
                                         adapter_dir=str(adapter_dir), metrics=metrics))
-
-
-@dataclass
-class _Loop:
-    """Mutable state of the training loop within one session."""
-
-    trainable: list
-    tap: TaskLossTap
-    """Task loss of each micro-batch, before peft adds the orthogonality term."""
-    max_norm: float
-    clock: LoopClock
-    pending_rng: dict | None = None
-    """RNG states of the checkpoint being resumed, restored at the first batch."""
-    loss_sum: Any = None
-    task_sum: Any = None
-    """Sum of the micro-batch losses of the current accumulation window (on the device, no sync)."""
-    n_micro: int = 0
-
-    def add_micro_batch(self, loss: Any, n_samples: int, state: Any) -> None:
-        """Account one micro-batch."""
-        self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss
-        task = self.tap.last
-        if task is None:
-            raise RunError("the model returned no loss; check that the data has labels")
-        self.task_sum = task if self.task_sum is None else self.task_sum + task
-        self.n_micro += 1
-        self.clock.window_samples += n_samples
-        state.samples_seen += n_samples
-        state.batch_in_epoch += 1

@@ -7,10 +7,13 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import RunConfig
 from .errors import RunError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .training_setup import TaskLossTap
 
 
 class NonFiniteLoss(RunError):
@@ -123,3 +126,33 @@ def save_adapter(peft_model: Any, adapter_dir: Path) -> None:
     if adapter_dir.exists():
         shutil.rmtree(adapter_dir)
     tmp.rename(adapter_dir)
+
+
+@dataclass
+class TrainLoop:
+    """Mutable state of the training loop within one session."""
+
+    trainable: list
+    tap: "TaskLossTap"
+    """Task loss of each micro-batch, before peft adds the orthogonality term."""
+    max_norm: float
+    clock: LoopClock
+    pending_rng: dict | None = None
+    """RNG states of the checkpoint being resumed, restored at the first batch."""
+    loss_sum: Any = None
+    """Sum of the micro-batch losses (task + regulariser) of the current accumulation window, on the device."""
+    task_sum: Any = None
+    """Sum of the micro-batch task losses of the window, on the device."""
+    n_micro: int = 0
+
+    def add_micro_batch(self, loss: Any, n_samples: int, state: Any) -> None:
+        """Account one micro-batch."""
+        self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss
+        task = self.tap.last
+        if task is None:
+            raise RunError("the model returned no loss; check that the data has labels")
+        self.task_sum = task if self.task_sum is None else self.task_sum + task
+        self.n_micro += 1
+        self.clock.window_samples += n_samples
+        state.samples_seen += n_samples
+        state.batch_in_epoch += 1

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .checkpoint import Checkpoint, TrainState, latest_checkpoint, load_checkpoint, restore_model_state
 from .config import RunConfig, check_config
 from .errors import RunError
+from .events import RunStarted
 from .runs import RunFolder
 from .training_setup import (
     Hardware,
@@ -158,3 +159,17 @@ def _restore(session: Session, ckpt: Checkpoint) -> None:
     session.scheduler.load_state_dict(ckpt.scheduler)
     session.state = ckpt.state
     session.resumed = ckpt
+
+
+def run_started_event(s: Session, resumed_from: int | None) -> RunStarted:
+    """The RunStarted event of a session (``resumed_from``: the step a resumed run continues from)."""
+    plan = s.plan
+    return RunStarted(
+        run_dir=str(s.folder.path), config=s.config.to_dict(), total_steps=plan.total_steps,
+        steps_per_epoch=plan.steps_per_epoch, device=s.hardware.device, precision=s.hardware.precision,
+        model_params=plan.model_params, trainable_init=plan.trainable_init,
+        trainable_target=plan.trainable_target, n_matrices=len(plan.targets), init_r=plan.init_r,
+        target_r=plan.target_r, tinit_steps=plan.tinit_steps, tfinal_steps=plan.tfinal_steps,
+        delta_t=plan.delta_t, n_train=s.n_train, n_eval=s.n_eval, label_names=s.label_names,
+        resumed_from_step=resumed_from,
+    )

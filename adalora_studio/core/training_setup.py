@@ -108,6 +108,7 @@ def adalora_config(cfg: RunConfig, plan: "RunPlan") -> "AdaLoraConfig":
         lora_alpha=b.lora_alpha,
         lora_dropout=b.lora_dropout,
         total_step=plan.total_steps,
+        fan_in_fan_out=any(m.layer_kind == "conv1d" for m in plan.targets),  # GPT-2's Conv1D layout
     )
 
 
@@ -181,6 +182,7 @@ class TaskLossTap:
 
         self._inner = adalora_model(peft_model).model
         self._original = self._inner.forward
+        self._own_forward = "forward" in vars(self._inner)  # e.g. accelerate's device-map hooks set one
         self.last: Any = None
 
         def forward(*args: Any, **kwargs: Any) -> Any:
@@ -192,33 +194,8 @@ class TaskLossTap:
         self._inner.forward = forward
 
     def remove(self) -> None:
-        """Restore the model's own ``forward``."""
-        if "forward" in vars(self._inner):
+        """Restore the model's ``forward`` as it was."""
+        if self._own_forward:
+            self._inner.forward = self._original
+        elif "forward" in vars(self._inner):
             del self._inner.forward
-
-
-def orth_params(peft_model: Any) -> list[tuple[str, Any]]:
-    """The ``lora_A``/``lora_B`` parameters peft's orthogonality penalty iterates over, in its order."""
-    from .ranks import ADAPTER_NAME, adalora_model
-
-    inner = adalora_model(peft_model)
-    return [(name, p) for name, p in inner.model.named_parameters()
-            if ("lora_A" in name or "lora_B" in name) and ADAPTER_NAME in name]
-
-
-def orth_regularizer(params: list[tuple[str, Any]]) -> "torch.Tensor":
-    """peft's orthogonality penalty (before ``orth_reg_weight``), computed exactly as ``AdaLoraModel.forward``.
-
-    ``params`` comes from :func:`orth_params`. Mean over them of ``||P^T P - I||_F`` / ``||Q Q^T - I||_F``. Call
-    it under ``torch.no_grad()`` to read the term the model added to its loss without a second forward.
-    """
-    import torch
-
-    total: Any = 0
-    for name, p in params:
-        cov = p @ p.T if "lora_A" in name else p.T @ p
-        eye = torch.eye(*cov.size(), out=torch.empty_like(cov))
-        total += torch.norm(cov - eye, p="fro")
-    if not params:
-        return torch.zeros(())
-    return total / len(params)

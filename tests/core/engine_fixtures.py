@@ -6,10 +6,27 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adalora_studio.core.config import BudgetConfig, DataConfig, ModelConfig, RunConfig, TrainingConfig
 from adalora_studio.core.paths import demo_causal_lm_file, demo_classification_file
 
 BERT_TARGETS = ("query", "value")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def torch_single_thread():
+    """One torch thread while a module of these tests runs (restored after).
+
+    The tiny models gain nothing from a second thread, and on a shared, oversubscribed machine OpenMP threads
+    spinning at barriers made the same run up to 60x slower.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def small_classification_csv(folder: Path, n_rows: int = 72) -> Path:

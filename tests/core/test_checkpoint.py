@@ -19,6 +19,7 @@ from adalora_studio.core.checkpoint import (
 )
 from adalora_studio.core.errors import RunError
 from adalora_studio.core.ranks import read_rank_pattern
+from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 from tests.core.engine_fixtures import hand_built_adalora, random_batch, train_by_hand
 
 
@@ -39,8 +40,6 @@ def _make(model_dir: Path):
     model.eval()  # no dropout: the continuation below must be bitwise reproducible without RNG restore
     opt = train_by_hand(model, steps=7)
     sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=20)
-    for _ in range(7):
-        sched.step()  # noqa: the optimizer already stepped in train_by_hand
     return model, opt, sched
 
 

@@ -23,6 +23,7 @@ from adalora_studio.core.events import (
 from adalora_studio.core.eventlog import read_run_events
 from adalora_studio.core.ranks import read_rank_pattern
 from adalora_studio.core.runs import RunFolder
+from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 from tests.core.engine_fixtures import bert_config, small_classification_csv
 
 
@@ -115,6 +116,7 @@ def test_engine_equals_a_hand_written_peft_loop(tiny_bert_dir: Path, tickets: Pa
     # the logged task loss is the loss without the regulariser (the reference reads it from the bare model)
     assert [e.task_loss for e in steps] == pytest.approx(ref_losses, abs=1e-6)
     assert all(e.orth_loss > 0 for e in steps)
+    assert "forward" not in vars(engine.session.peft_model.base_model.model)  # the loss tap was removed
 
     from adalora_studio.core.data import make_collator
 

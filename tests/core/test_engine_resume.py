@@ -13,6 +13,7 @@ from adalora_studio.core.events import EvalLogged, Finished, RanksUpdated, RunSt
 from adalora_studio.core.eventlog import read_run_events
 from adalora_studio.core.ranks import read_rank_pattern
 from adalora_studio.core.runs import RunFolder
+from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 from tests.core.engine_fixtures import bert_config, small_classification_csv, small_instructions_jsonl
 
 
@@ -140,3 +141,19 @@ def test_gpt2_conv1d_causal_lm_run(tiny_gpt2_dir: Path, tmp_path: Path) -> None:
     reloaded = PeftModel.from_pretrained(base, folder.adapter_dir)
     saved = {k.split(".lora_E")[0]: sum(v) for k, v in reloaded.peft_config["default"].rank_pattern.items()}
     assert sorted(saved.values()) == sorted(m.rank for m in final.matrices)
+
+
+def test_a_run_held_by_another_program_is_not_touched(tiny_bert_dir: Path, tickets: Path, tmp_path: Path) -> None:
+    from adalora_studio.core.runs import RunLock
+
+    cfg = bert_config(tiny_bert_dir, tickets, tmp_path, max_steps=8)
+    stop = StopToken()
+    stop.request_stop()  # stops before the first step, with a checkpoint at step 0
+    events = list(Engine(cfg, stop).events())
+    assert isinstance(events[-1], Stopped) and events[-1].step == 0
+    folder = RunFolder(events[0].run_dir)
+    n_events = len(read_run_events(folder.path))
+    with RunLock(folder, app="gui"):
+        again = list(Engine(None, resume_from=folder.path).events())
+    assert len(again) == 1 and "in use" in again[0].message
+    assert folder.read_status().state == "stopped" and len(read_run_events(folder.path)) == n_events

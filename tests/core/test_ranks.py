@@ -16,6 +16,7 @@ from adalora_studio.core.ranks import (
     triplet_scores,
     write_rank_tables,
 )
+from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 from tests.core.engine_fixtures import hand_built_adalora, random_batch, train_by_hand
 
 

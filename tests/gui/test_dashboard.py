@@ -13,7 +13,6 @@ from adalora_studio.core.events import (
     Failed,
     LogMessage,
     RanksUpdated,
-    RunStarted,
     StepLogged,
     event_to_json,
 )
@@ -234,3 +233,47 @@ def test_resumed_run_on_empty_dashboard_shows_earlier_history(tmp_path: Path, da
     x, _ = dashboard.curves.loss_raw.getData()
     assert list(x) == list(range(1, 31))
     assert dashboard.state.status == "running" and len(dashboard.state.snapshots) >= 2
+
+
+def test_live_events_do_not_mix_into_a_replay(tmp_path: Path, dashboard: Dashboard) -> None:
+    replayed = synthetic_events(total_steps=20, n_layers=1, run_dir=str(tmp_path))
+    (tmp_path / "events.jsonl").write_text("".join(event_to_json(e) + "\n" for e in replayed))
+    dashboard.load_run(tmp_path)
+    for event in synthetic_events(total_steps=50, n_layers=2, run_dir="/elsewhere"):
+        dashboard.apply_event(event)  # a run going on in the worker meanwhile
+    dashboard.redraw()
+    assert dashboard.state.run_dir == str(tmp_path)
+    assert len(dashboard.curves.loss_raw.getData()[0]) == 20
+    dashboard.reset()
+    dashboard.apply_events(synthetic_events(total_steps=50, n_layers=2, run_dir="/elsewhere")[:5])
+    dashboard.apply_event(synthetic_events(total_steps=50, n_layers=2)[5])
+    assert dashboard.state.started is not None and dashboard.state.run_dir == "/elsewhere"
+
+
+def test_load_run_of_a_folder_without_events_raises_a_clear_error(tmp_path: Path, dashboard: Dashboard) -> None:
+    from adalora_studio.core.errors import RunError
+
+    with pytest.raises(RunError, match="events.jsonl"):
+        dashboard.load_run(tmp_path)
+    assert not dashboard.replaying and dashboard.pages.currentWidget() is dashboard.empty_label
+
+
+def test_costly_drawing_spaces_redraws_out_and_cheap_drawing_returns_to_10_hz(dashboard: Dashboard, monkeypatch) -> None:
+    import adalora_studio.gui.dashboard.dashboard as module
+
+    clock = {"cpu": 100.0, "wall": 1000.0}
+    monkeypatch.setattr(module.time, "thread_time", lambda: clock["cpu"])
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock["wall"])
+    dashboard._cpu_mark = (clock["cpu"], clock["wall"])  # noqa: SLF001
+    intervals = []
+    for _ in range(6):  # each cycle: 40 ms of GUI CPU per 0.3 s -> 13% of a core, far above the 3% target
+        clock["cpu"] += 0.040
+        clock["wall"] += 0.3
+        dashboard.redraw()
+        intervals.append(dashboard._redraw_timer.interval())  # noqa: SLF001
+    assert intervals == sorted(intervals) and intervals[-1] > 900
+    for _ in range(8):  # drawing got cheap: 1 ms per cycle
+        clock["cpu"] += 0.001
+        clock["wall"] += 0.3
+        dashboard.redraw()
+    assert dashboard._redraw_timer.interval() < 110  # noqa: SLF001

@@ -186,3 +186,36 @@ def test_real_run_stop_mid_run_gives_stopped_and_checkpoint(qtbot, worker, tiny_
     assert isinstance(terminal, Stopped), terminal
     assert terminal.step < 400
     assert terminal.checkpoint and Path(terminal.checkpoint).is_dir()
+
+
+def test_many_qt_calls_do_not_drain_singleton_refcounts(qtbot) -> None:
+    """PySide6 6.12 drops a reference to None per void call and to True per emit on Python < 3.12; importing
+    adalora_studio.gui makes them immortal, otherwise this loop aborts the interpreter (none_dealloc)."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QWidget
+
+    import adalora_studio.gui  # noqa: F401 - applies the guard
+
+    class Emitter(QObject):
+        ping = Signal()
+
+    widget, emitter = QWidget(), Emitter()
+    qtbot.addWidget(widget)
+    before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(20_000):
+        widget.update()
+        emitter.ping.emit()
+    if sys.version_info < (3, 12):
+        assert sys.getrefcount(None) > 1 << 39 and sys.getrefcount(True) > 1 << 39
+    assert sys.getrefcount(None) > before[0] - 100_000
+
+
+def test_preload_imports_in_the_worker(qtbot, worker) -> None:
+    from adalora_studio.gui.worker import preload_libraries
+
+    job = worker.submit(preload_libraries, ("json", "csv"))
+    with qtbot.waitSignal(job.succeeded, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [["json", "csv"]]

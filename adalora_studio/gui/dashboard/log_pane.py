@@ -10,17 +10,19 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from .state import DashboardState, LogLine
 
-LEVEL_COLOURS = {"error": "#cf222e", "warning": "#9a6700", "info": "#333333"}
+LEVEL_COLOURS = {"error": "#cf222e", "warning": "#b07800"}
+"""Info lines keep the palette's text colour (readable in light and dark themes)."""
 MAX_LINES = 5000
 
 
 def format_line(line: LogLine) -> str:
     """One HTML line: time, level and message (escaped), coloured by level."""
-    colour = LEVEL_COLOURS.get(line.level, LEVEL_COLOURS["info"])
+    colour = LEVEL_COLOURS.get(line.level)
     stamp = time.strftime("%H:%M:%S", time.localtime(line.time)) if line.time else "--:--:--"
     tag = "" if line.level == "info" else f"{line.level.upper()}: "
     body = html.escape(line.message).replace("\n", "<br>")
-    return f'<span style="color:{colour}; white-space:pre-wrap">{stamp}  {tag}{body}</span>'
+    style = f"color:{colour}; " if colour else ""
+    return f'<span style="{style}white-space:pre-wrap">{stamp}  {tag}{body}</span>'
 
 
 class LogPane(QPlainTextEdit):
