@@ -172,7 +172,7 @@ class DashboardState:
             self._apply_terminal(event, STATUS_FINISHED, "info", f"Finished at step {event.step}. Adapter saved to "
                                  f"{event.adapter_dir}")
         elif isinstance(event, Stopped):
-            where = f" Checkpoint: {event.checkpoint}" if event.checkpoint else ""
+            where = f" Checkpoint: {event.checkpoint}." if event.checkpoint else ""
             self._apply_terminal(event, STATUS_STOPPED, "warning", f"Stopped at step {event.step}.{where} "
                                  "Press Resume to continue.")
         elif isinstance(event, Failed):
