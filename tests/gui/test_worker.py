@@ -188,15 +188,13 @@ def test_real_run_stop_mid_run_gives_stopped_and_checkpoint(qtbot, worker, tiny_
     assert terminal.checkpoint and Path(terminal.checkpoint).is_dir()
 
 
-def test_many_qt_calls_do_not_drain_singleton_refcounts(qtbot) -> None:
-    """PySide6 6.12 drops a reference to None per void call and to True per emit on Python < 3.12; importing
-    adalora_studio.gui makes them immortal, otherwise this loop aborts the interpreter (none_dealloc)."""
+def test_qt_calls_keep_singleton_refcounts(qtbot) -> None:
+    """PySide6 6.12.0 drops a reference to None per void call and to True per emit on Python < 3.12, which
+    aborts the interpreter (none_dealloc) after a few thousand calls; the installed PySide6 must not."""
     import sys
 
     from PySide6.QtCore import QObject, Signal
     from PySide6.QtWidgets import QWidget
-
-    import adalora_studio.gui  # noqa: F401 - applies the guard
 
     class Emitter(QObject):
         ping = Signal()
@@ -204,12 +202,12 @@ def test_many_qt_calls_do_not_drain_singleton_refcounts(qtbot) -> None:
     widget, emitter = QWidget(), Emitter()
     qtbot.addWidget(widget)
     before = sys.getrefcount(None), sys.getrefcount(True)
-    for _ in range(20_000):
+    for _ in range(500):
         widget.update()
         emitter.ping.emit()
-    if sys.version_info < (3, 12):
-        assert sys.getrefcount(None) > 1 << 39 and sys.getrefcount(True) > 1 << 39
-    assert sys.getrefcount(None) > before[0] - 100_000
+    if sys.version_info < (3, 12):  # immortal singletons on 3.12+ report a constant count
+        assert sys.getrefcount(None) >= before[0] - 50
+        assert sys.getrefcount(True) >= before[1] - 50
 
 
 def test_preload_imports_in_the_worker(qtbot, worker) -> None:
