@@ -9,8 +9,9 @@ the real thing in float32. Module paths in :class:`AdaptableMatrix` are those of
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .config import ModelConfig
 from .errors import ConfigError, ModelError
@@ -348,9 +349,10 @@ def load_model_and_tokenizer(
     if tokenizer.pad_token_id is not None:
         config.pad_token_id = tokenizer.pad_token_id
     try:
-        model = auto_cls.from_pretrained(
-            source.location, config=config, dtype=torch.float32, **source.kwargs(), **source.weight_kwargs()
-        )
+        with _quiet_transformers():
+            model = auto_cls.from_pretrained(
+                source.location, config=config, dtype=torch.float32, **source.kwargs(), **source.weight_kwargs()
+            )
     except (OSError, ValueError, KeyError, RuntimeError, ImportError, TypeError) as exc:
         raise explain_load_error(source, "model weights", exc) from exc
     if added_pad:
@@ -360,6 +362,23 @@ def load_model_and_tokenizer(
     if generation is not None and tokenizer.pad_token_id is not None:
         generation.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load report and progress bar (a new task head is expected, not news) for one load."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _ensure_pad_token(tokenizer: Any) -> bool:

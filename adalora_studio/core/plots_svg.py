@@ -125,8 +125,8 @@ def budget_svg(events: Sequence[Event]) -> str | None:
     budget = [float(e.budget) for e in snaps]
     held = [float(e.total_rank) for e in snaps]
     chart = _Chart("AdaLoRA budget", "optimizer step", "triplets", [xs], [budget, held])
-    chart.line(xs, budget, COLOURS[2], "budget b(t)", width=2.0, dashed=True)
     chart.line(xs, held, COLOURS[3], "rank held", width=2.0, markers=True)
+    chart.line(xs, budget, COLOURS[2], "budget b(t)", width=2.0, dashed=True)
     return chart.svg()
 
 

@@ -114,9 +114,14 @@ def adalora_config(cfg: RunConfig, plan: "RunPlan") -> "AdaLoraConfig":
 
 def build_peft_model(model: Any, cfg: RunConfig, plan: "RunPlan") -> Any:
     """Wrap a loaded transformers model in an AdaLoRA ``PeftModel`` (classifier heads go to modules_to_save)."""
+    import warnings
+
     from peft import get_peft_model
 
-    return get_peft_model(model, adalora_config(cfg, plan))
+    with warnings.catch_warnings():
+        # peft 0.21 asks transformers 5 a deprecated question while wrapping; the user cannot act on it.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, adalora_config(cfg, plan))
 
 
 def warmup_steps(training: TrainingConfig, total_steps: int) -> int:
