@@ -23,8 +23,6 @@ from the engine) as a ``Failed`` event followed by ``run_finished``. Nothing her
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -38,21 +36,6 @@ STEP_FORWARD_INTERVAL_S = 0.05
 """StepLogged events cross to the GUI thread at most ~20 times per second, in batches (none is dropped)."""
 
 RunFn = Callable[..., Iterator[Event]]
-
-TORCH_ENV_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
-"""Set (unless the user set them) before torch loads. OpenMP threads that spin while waiting take the cores the
-GUI thread needs; on a busy 2-core machine spinning also made 2-thread torch 4-7x slower (measured: 300
-matmul+backward steps 16-20 s spinning vs 4.5 s passive; passive was as fast as 1 thread when idle)."""
-
-
-def prepare_torch_environment() -> bool:
-    """Apply :data:`TORCH_ENV_DEFAULTS` if torch is not loaded yet (OpenMP reads them once). True if applied."""
-    if "torch" in sys.modules:
-        return False
-    for key, value in TORCH_ENV_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    return True
-
 
 def describe_exception(exc: BaseException) -> tuple[str, str]:
     """(message for a person, technical detail) of an exception raised in a job or a run."""
@@ -161,7 +144,6 @@ class TorchWorker(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        prepare_torch_environment()
         self._thread = QThread()
         self._thread.setObjectName("adalora-studio-torch")
         self._backend = _Backend()
