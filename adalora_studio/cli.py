@@ -175,7 +175,9 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
     from .progress import ProgressPrinter
 
     check_config(cfg)
-    print("Loading libraries, model and data…", flush=True)
+    main_process = os.environ.get("RANK", "0") == "0"  # under accelerate launch / torchrun only rank 0 reports
+    if main_process:
+        print("Loading libraries, model and data…", flush=True)
     from .core.engine import run
 
     stop = StopToken()
@@ -185,7 +187,8 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
     code = EXIT_FAILED
     try:
         for event in run(cfg, stop=stop, resume_from=resume_from):
-            printer.handle(event)
+            if main_process:
+                printer.handle(event)
             if isinstance(event, RunStarted):
                 run_dir = event.run_dir
             elif isinstance(event, Finished):
@@ -196,7 +199,7 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
                 code = EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous)
-    if plots and run_dir and code != EXIT_FAILED:
+    if plots and main_process and run_dir and code != EXIT_FAILED:
         from .core.plots_svg import write_run_plots
 
         written = write_run_plots(Path(run_dir))

@@ -46,6 +46,7 @@ from .events import (
     LogMessage,
     RanksUpdated,
     StepLogged,
+    TERMINAL_EVENTS,
     Stopped,
     StopToken,
 )
@@ -86,9 +87,10 @@ class Engine:
 
     # ----------------------------------------------------------------------------------------- events
     def _emit(self, event: Event) -> Event | None:
-        """Stamp, log and return an event (None on non-main processes, which neither log nor yield)."""
+        """Stamp, log and return an event. Non-main processes log nothing and yield only the terminal event, so
+        every process of an ``accelerate launch`` run knows how it ended (and its exit code can say so)."""
         if not self._main:
-            return None
+            return event if isinstance(event, TERMINAL_EVENTS) else None
         if not event.time:
             event = dataclasses.replace(event, time=time.time())
         if self._log is not None:
