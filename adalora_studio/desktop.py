@@ -4,7 +4,7 @@ Linux: a freedesktop ``.desktop`` file rendered from ``packaging/linux/adalora-s
 ``$XDG_DATA_HOME/applications`` (default ``~/.local/share``) and the icon to the hicolor theme at every
 standard size, then ``update-desktop-database`` / ``gtk-update-icon-cache`` refresh the menus where they
 exist. Windows and macOS: a Start Menu shortcut / an application bundle made by ``pyshortcuts`` (optional
-dependency; without it a clear error says what to install).
+dependency; without it a clear error says what to install), in :mod:`adalora_studio.desktop_shortcuts`.
 
 ``install_desktop()`` returns the files it wrote; ``uninstall_desktop()`` removes exactly those files.
 """
@@ -81,19 +81,22 @@ def is_installed(base: Path | None = None) -> bool:
 
 
 def template_path() -> Path:
-    """The ``.desktop`` template: in the PyInstaller bundle or the source checkout."""
+    """The ``.desktop`` template: in the PyInstaller bundle, a built wheel (copied there by ``setup.py``) or
+    the source checkout (``packaging/linux``, the source of truth)."""
     candidates = []
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         candidates.append(Path(frozen_root) / "packaging" / "linux" / TEMPLATE_NAME)
-    candidates.append(Path(__file__).resolve().parents[1] / "packaging" / "linux" / TEMPLATE_NAME)
+    here = Path(__file__).resolve()
+    candidates.append(here.parent / "resources" / "linux" / TEMPLATE_NAME)
+    candidates.append(here.parents[1] / "packaging" / "linux" / TEMPLATE_NAME)
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise DesktopError(
         f"The desktop entry template {TEMPLATE_NAME} was not found (looked in: "
         + ", ".join(str(c) for c in candidates)
-        + "). Reinstall AdaLoRA Studio from a source checkout (pip install -e .) or the packaged bundle."
+        + "). Reinstall AdaLoRA Studio (`pip install .` or `pip install -e .` in a source checkout) or use the bundle."
     )
 
 
@@ -225,20 +228,24 @@ def install_desktop(
 ) -> list[Path]:
     """Add AdaLoRA Studio to the user's start menu; return the files written.
 
-    ``command`` defaults to :func:`launcher_command`; ``base`` (Linux) to :func:`data_home`; ``refresh``
+    ``command`` defaults to :func:`launcher_command` (Linux) or ``desktop_shortcuts.shortcut_command()``
+    (Windows / macOS); ``base`` (Linux) to :func:`data_home`; ``refresh``
     runs the menu cache tools where they are installed. Raises :class:`DesktopError` with what to do.
     """
-    command = list(command) if command else launcher_command()
     if sys.platform.startswith("linux") or base is not None:
-        return _install_linux(command, base or data_home(), refresh)
-    return _install_pyshortcuts(command)
+        return _install_linux(list(command) if command else launcher_command(), base or data_home(), refresh)
+    from . import desktop_shortcuts as shortcuts
+
+    return shortcuts.install(list(command) if command else shortcuts.shortcut_command())
 
 
 def uninstall_desktop(base: Path | None = None, refresh: bool = True) -> list[Path]:
     """Remove the start-menu entry and icons :func:`install_desktop` wrote; return the files removed."""
     if sys.platform.startswith("linux") or base is not None:
         return _uninstall_linux(base or data_home(), refresh)
-    return _uninstall_pyshortcuts()
+    from . import desktop_shortcuts as shortcuts
+
+    return shortcuts.uninstall()
 
 
 def _install_linux(command: list[str], base: Path, refresh: bool) -> list[Path]:
@@ -318,57 +325,3 @@ def refresh_caches(base: Path) -> list[str]:
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("%s failed (%s); the menu may update only after the next login", tool, exc)
     return ran
-
-
-# ------------------------------------------------------------------ Windows / macOS via pyshortcuts
-
-
-def _pyshortcuts():  # type: ignore[no-untyped-def]
-    try:
-        import pyshortcuts
-    except ImportError as exc:
-        raise DesktopError(
-            "Adding a Start Menu / Applications shortcut on this system needs the optional package "
-            "pyshortcuts: run `pip install pyshortcuts` (or `pip install adalora-studio[desktop]`) and try again."
-        ) from exc
-    return pyshortcuts
-
-
-def _native_icon() -> str | None:
-    ext = ".icns" if sys.platform == "darwin" else ".ico"
-    icon = paths.resources_dir() / "icons" / f"{APP_ID}{ext}"
-    return str(icon) if icon.is_file() else None
-
-
-def _shortcut_files(scut: object, folders: Sequence[str]) -> list[Path]:
-    target = getattr(scut, "target", "")
-    return [Path(folder) / target for folder in folders if folder and target and (Path(folder) / target).exists()]
-
-
-def _install_pyshortcuts(command: list[str]) -> list[Path]:
-    ps = _pyshortcuts()
-    on_mac = sys.platform == "darwin"
-    script = " ".join(f'"{arg}"' if " " in arg else arg for arg in command)
-    scut = ps.make_shortcut(
-        script, name=DISPLAY_NAME, description=DESCRIPTION, icon=_native_icon(),
-        terminal=False, desktop=on_mac, startmenu=not on_mac,
-    )
-    folders = [getattr(scut, "desktop_dir", "") if on_mac else getattr(scut, "startmenu_dir", "")]
-    written = _shortcut_files(scut, folders)
-    if not written:
-        raise DesktopError(f"pyshortcuts reported success but no shortcut was found in {folders}; create it by hand.")
-    return written
-
-
-def _uninstall_pyshortcuts() -> list[Path]:
-    ps = _pyshortcuts()
-    folders = ps.get_folders()
-    names = [f"{DISPLAY_NAME}.lnk", f"{DISPLAY_NAME}.app"]
-    removed = []
-    for folder in (folders.startmenu, folders.desktop):
-        for name in names:
-            path = Path(folder) / name if folder else None
-            if path is not None and path.exists():
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-                removed.append(path)
-    return removed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 import time
 from typing import TextIO
 
@@ -43,11 +44,16 @@ class ProgressPrinter:
         self._last_line_time = 0.0
         self._bar_open = False
         self._last_ranks: RanksUpdated | None = None
+        self._run_dir = ""
+        self._prev_step: tuple[int, float] | None = None
+        """(step, elapsed_s) of the previous StepLogged, for steps/s."""
 
     def handle(self, event: Event) -> None:
         """Print what a person wants to see about ``event``."""
         if isinstance(event, RunStarted):
             self.total = event.total_steps
+            self._run_dir = event.run_dir
+            self._prev_step = None
             verb = f"Resuming at step {event.resumed_from_step}" if event.resumed_from_step is not None else "Training"
             self._line(f"Run folder: {event.run_dir}")
             self._line(
@@ -78,11 +84,26 @@ class ProgressPrinter:
             self._line(f"Run:     {event.run_dir}")
         elif isinstance(event, Stopped):
             self._line(f"Stopped at step {event.step}; checkpoint {event.checkpoint}")
-            self._line("Continue with: adalora-studio train --resume <run folder>")
+            self._line(f"Continue with: adalora-studio train --resume {self._resume_dir(event.checkpoint)}")
         elif isinstance(event, Failed):
             self._line(f"FAILED at step {event.step}: {event.message}")
             if event.checkpoint:
                 self._line(f"Last good checkpoint: {event.checkpoint}")
+                self._line("Once the cause is fixed, continue with: "
+                           f"adalora-studio train --resume {self._resume_dir(event.checkpoint)}")
+
+    def _resume_dir(self, checkpoint: str) -> str:
+        """The run folder to resume: from RunStarted, else the checkpoint's grandparent (run/checkpoints/step-N)."""
+        if self._run_dir:
+            return self._run_dir
+        return str(Path(checkpoint).parents[1]) if checkpoint else "RUN_DIR"
+
+    def _steps_per_s(self, e: StepLogged) -> float:
+        """Optimizer steps per second since the previous logged step (since the start for the first one)."""
+        prev, self._prev_step = self._prev_step, (e.step, e.elapsed_s)
+        if prev is not None and e.elapsed_s > prev[1]:
+            return (e.step - prev[0]) / (e.elapsed_s - prev[1])
+        return e.step / e.elapsed_s if e.elapsed_s > 0 else 0.0
 
     def _summary_ranks(self) -> None:
         ranks = self._last_ranks
@@ -92,14 +113,15 @@ class ProgressPrinter:
                    f"(budget {ranks.budget}, phase {ranks.phase})")
 
     def _progress(self, e: StepLogged) -> None:
+        steps_per_s = self._steps_per_s(e)
         if self.quiet:
             return
         total = max(self.total, 1)
         frac = min(e.step / total, 1.0)
         filled = int(self.width * frac)
         bar = "#" * filled + "-" * (self.width - filled)
-        text = (f"[{bar}] {e.step}/{total} loss {e.task_loss:.4f} "
-                f"{e.samples_per_s:.1f} samples/s ETA {format_duration(e.eta_s)}")
+        text = (f"[{bar}] {e.step}/{total} loss {e.task_loss:.4f} {steps_per_s:.2f} steps/s "
+                f"({e.samples_per_s:.1f} samples/s) ETA {format_duration(e.eta_s)}")
         if self.tty:
             self.stream.write("\r" + text)
             self.stream.flush()

@@ -24,6 +24,24 @@ def test_help_documents_every_subcommand(capsys: pytest.CaptureFixture[str]) -> 
     assert set(build_parser()._subparsers._group_actions[0].choices) == set(SUBCOMMANDS)  # type: ignore[union-attr]
 
 
+def test_readme_command_table_matches_the_parser() -> None:
+    """Every subcommand and every export mode of `adalora-studio --help` has a row in README's command table, and
+    the table names no command the parser lacks."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `adalora-studio")]
+    cells = " ".join(line.split("|")[1] for line in rows)
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    named = set(re.findall(r"`adalora-studio ([a-z][a-z-]*)", cells)) | set(re.findall(r"/ `([a-z][a-z-]*)`", cells))
+    assert named == set(commands)
+    export_modes = {a.option_strings[-1] for a in commands["export"]._actions
+                    if a.option_strings and a.option_strings[-1] != "--help"}
+    for mode in export_modes:
+        assert f"export RUN_DIR {mode}" in cells, mode
+
+
 def test_init_config_writes_a_commented_config_that_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "run.json"
     assert main(["init-config", str(path)]) == EXIT_OK
@@ -45,6 +63,18 @@ def test_validate_reports_rows_labels_ranks_and_steps(tmp_path: Path, tiny_bert_
     assert "Labels:  5:" in out
     assert "16 optimizer steps" in out
     assert "init_r 4 -> target_r 2" in out
+    for label in ("account", "billing", "feedback", "shipping", "technical"):
+        assert label in out
+    from adalora_studio.core.validate import validate_run
+
+    plan = validate_run(cfg).plan  # parameter counts at init_r and target_r, as numbers and percentages
+    params_line = next(line for line in out.splitlines() if line.startswith("Trainable adapter:"))
+    assert f"{100 * plan.trainable_init / plan.model_params:.3g}%" in params_line
+    assert "OK: the config is valid." in out
+
+    save_config(with_section(cfg, "budget", tfinal=0.0), path)  # one plan warning, printed once
+    assert main(["validate", str(path)]) == EXIT_OK
+    assert capsys.readouterr().out.count("Warning: budget.tfinal is 0 steps") == 1
 
 
 def test_validate_fails_with_field_named_messages(tmp_path: Path, tiny_bert_dir: Path,

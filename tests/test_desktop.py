@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio import desktop
+from adalora_studio import desktop, desktop_shortcuts
 from adalora_studio.core import paths
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -130,7 +130,8 @@ def test_without_pyshortcuts_other_systems_get_a_clear_error(monkeypatch: pytest
 def test_desktop_and_logging_modules_import_no_qt_and_no_torch() -> None:
     root = Path(__file__).resolve().parents[1]
     code = (
-        f"import sys; sys.path.insert(0, {str(root)!r}); import adalora_studio.desktop, adalora_studio.logging_setup; "
+        f"import sys; sys.path.insert(0, {str(root)!r}); "
+        "import adalora_studio.desktop, adalora_studio.desktop_shortcuts, adalora_studio.logging_setup; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'torch', 'pyqtgraph')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
@@ -143,3 +144,56 @@ def test_a_failed_install_leaves_nothing_behind(data_home: Path, launcher: list[
     with pytest.raises(desktop.DesktopError, match="Could not write the menu entry"):
         desktop.install_desktop(command=launcher, refresh=False)
     assert _files(data_home) == set()
+
+
+@pytest.mark.parametrize(
+    ("command", "on_windows", "script", "executable"),
+    [
+        (["C:/Users/Ann Lee/venv/Scripts/pythonw.exe", "-m", "adalora_studio"], True, "-m adalora_studio",
+         "C:/Users/Ann Lee/venv/Scripts/pythonw.exe"),  # pyshortcuts quotes executable itself on Windows
+        (["/Users/Ann Lee/venv/bin/python", "-m", "adalora_studio"], False, "-m adalora_studio",
+         "'/Users/Ann Lee/venv/bin/python'"),  # macOS puts it into a shell command
+        (["/opt/app/adalora-studio"], False, "/opt/app/adalora-studio", None),
+    ],
+)
+def test_pyshortcuts_never_gets_a_path_with_a_space_in_its_script(
+    command: list[str], on_windows: bool, script: str, executable: str | None
+) -> None:
+    # pyshortcuts splits `script` at its first space (quotes ignored): a path with a space must not go there.
+    assert desktop_shortcuts.pyshortcuts_script(command, on_windows=on_windows) == (script, executable)
+
+
+def test_a_frozen_bundle_in_program_files_uses_the_sys_executable_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
+    exe = "C:/Program Files/AdaLoRA Studio/adalora-studio.exe"
+    monkeypatch.setattr(sys, "executable", exe)
+    assert desktop_shortcuts.pyshortcuts_script([exe], on_windows=True) == ("_", None)
+    with pytest.raises(desktop.DesktopError, match="space"):
+        desktop_shortcuts.pyshortcuts_script([exe], on_windows=False)
+
+
+def test_windows_shortcut_runs_pythonw_and_reports_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, dict]] = []
+    startmenu = tmp_path / "Start Menu"
+
+    def make_shortcut(script: str, **kwargs: object) -> object:
+        calls.append((script, kwargs))
+        startmenu.mkdir()
+        (startmenu / "AdaLoRA Studio.lnk").write_bytes(b"lnk")
+        return type("Shortcut", (), {"target": "AdaLoRA Studio.lnk", "startmenu_dir": str(startmenu)})()
+
+    scripts = tmp_path / "venv dir" / "Scripts"
+    scripts.mkdir(parents=True)
+    for name in ("python.exe", "pythonw.exe"):
+        (scripts / name).write_bytes(b"")
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(desktop_shortcuts, "_is_windows", lambda: True)
+    monkeypatch.setattr(sys, "executable", str(scripts / "python.exe"))
+    monkeypatch.setattr(desktop, "launcher_command", lambda: [str(scripts / "adalora-studio.exe")])
+    monkeypatch.setitem(sys.modules, "pyshortcuts", type(sys)("pyshortcuts"))
+    monkeypatch.setattr(sys.modules["pyshortcuts"], "make_shortcut", make_shortcut, raising=False)
+
+    written = desktop.install_desktop()
+    assert written == [startmenu / "AdaLoRA Studio.lnk"]
+    ((script, kwargs),) = calls
+    assert script == "-m adalora_studio" and kwargs["executable"] == str(scripts / "pythonw.exe")
+    assert kwargs["terminal"] is False and kwargs["startmenu"] is True and kwargs["desktop"] is False

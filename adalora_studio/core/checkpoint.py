@@ -72,6 +72,12 @@ def checkpoint_name(step: int) -> str:
     return f"step-{step:08d}"
 
 
+def checkpoint_step(path: str | Path) -> int:
+    """The optimizer step a checkpoint folder was written after (from its name; 0 if the name is not one)."""
+    match = _STEP_DIR.match(Path(path).name)
+    return int(match.group(1)) if match else 0
+
+
 def list_checkpoints(checkpoints_dir: str | Path) -> list[Path]:
     """Complete checkpoints (with ``state.json``), oldest first."""
     folder = Path(checkpoints_dir)

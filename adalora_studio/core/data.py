@@ -34,6 +34,7 @@ from .data_tokenize import (
     IGNORE_INDEX,
     CausalLMCollator,
     finish_causal,
+    too_long_indices,
     make_collator,
     tokenize_causal,
     tokenize_classification,
@@ -90,6 +91,8 @@ class _Resolved:
     eval_table: "datasets.Dataset"
     summary: DataSummary
     label_to_id: dict[str, int]
+    sources: tuple[tuple[str, list[int]], ...] = ()
+    """Per part (train, eval): the file it came from and each example's 0-based row there (for messages)."""
 
 
 def inspect_dataset(cfg: RunConfig) -> DataSummary:
@@ -120,9 +123,13 @@ def _prepare_causal(cfg: RunConfig, tokenizer: Any, resolved: _Resolved) -> Prep
     max_length = cfg.data.max_length
     parts = []
     too_long = dropped = 0
-    for table in (resolved.train_table, resolved.eval_table):
+    long_rows: dict[str, list[int]] = {}
+    for i, table in enumerate((resolved.train_table, resolved.eval_table)):
         ds = tokenize_causal(table, tokenizer, summary.prompt_column or "", summary.response_column or "",
                              max_length)
+        if i < len(resolved.sources):
+            file, rows = resolved.sources[i]
+            long_rows.setdefault(file, []).extend(rows[j] for j in too_long_indices(ds, max_length))
         ds, n_long, n_dropped = finish_causal(ds, max_length)
         parts.append(ds)
         too_long += n_long
@@ -139,9 +146,11 @@ def _prepare_causal(cfg: RunConfig, tokenizer: Any, resolved: _Resolved) -> Prep
                         file=cfg.data.train_file, column=summary.response_column)
     if too_long:
         left_out = f"; {dropped} of them had no room left for the response and were left out" if dropped else ""
+        where = "; ".join(f"{file}: rows {_row_list(sorted(rows))}" for file, rows in long_rows.items() if rows)
+        where = f" ({where}; {row_note(summary.format)})" if where else ""
         warnings.append(f"{too_long} of {total} prompt/response pairs are longer than data.max_length ({max_length} "
-                        f"tokens) and were cut at {max_length} tokens{left_out}. Raise data.max_length to keep them "
-                        "whole.")
+                        f"tokens) and were cut at {max_length} tokens{left_out}{where}. Raise data.max_length to "
+                        "keep them whole.")
     if len(train) == 0 or len(evaluation) == 0:
         raise DataError(f"no {'training' if len(train) == 0 else 'evaluation'} examples are left after leaving out "
                         f"prompts longer than {max_length} tokens; raise data.max_length",
@@ -179,6 +188,11 @@ def _require(table: "datasets.Dataset", path: str, columns: list[tuple[str, str]
 def _not_found(what: str, setting: str, table: "datasets.Dataset", path: str) -> DataError:
     return DataError(f"could not find {what}; set {setting} to one of the columns: {', '.join(table.column_names)}",
                      file=path)
+
+
+def _row_list(rows: list[int]) -> str:
+    """1-based row numbers of 0-based ``rows``, the first few then '...'."""
+    return ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
 
 
 def _blank_rows(table: "datasets.Dataset", column: str) -> list[int]:
@@ -303,11 +317,13 @@ def _resolve_causal(cfg: RunConfig, train: "datasets.Dataset", eval_table: "data
         _check_filled(table, response, table_path, fmt, "response")
     if eval_table is not None:
         train_part, eval_part = train, eval_table
+        sources = ((path, list(range(len(train)))), (d.eval_file, list(range(len(eval_table)))))
     else:
         train_idx, eval_idx = split_indices(len(train), d.eval_fraction, cfg.training.seed)
         if not eval_idx:
             raise DataError("has a single row; add rows or set data.eval_file", file=path)
         train_part, eval_part = train.select(train_idx), train.select(eval_idx)
+        sources = ((path, list(train_idx)), (path, list(eval_idx)))
     summary = DataSummary(n_train=len(train_part), n_eval=len(eval_part), prompt_column=prompt,
                           response_column=response, task=cfg.task, format=fmt)
-    return _Resolved(train_part, eval_part, summary, {})
+    return _Resolved(train_part, eval_part, summary, {}, sources)

@@ -55,6 +55,17 @@ def tokenize_causal(ds: "datasets.Dataset", tokenizer: Any, prompt_column: str, 
     return ds.map(encode, batched=True, remove_columns=ds.column_names, desc="Tokenising")
 
 
+def too_long_indices(ds: "datasets.Dataset", max_length: int) -> list[int]:
+    """0-based positions in ``ds`` (as :func:`tokenize_causal` returns it) of examples longer than ``max_length``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = ds.with_format("arrow")[LENGTH_COLUMN]
+    if isinstance(lengths, pa.ChunkedArray):
+        lengths = lengths.combine_chunks()
+    return pc.indices_nonzero(pc.fill_null(pc.greater(lengths, max_length), False)).to_pylist()
+
+
 def finish_causal(ds: "datasets.Dataset", max_length: int) -> tuple["datasets.Dataset", int, int]:
     """Drop examples with no response token left after cutting; return (dataset, n_too_long, n_dropped)."""
     import pyarrow.compute as pc

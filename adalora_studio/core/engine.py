@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Iterator
 
-from .checkpoint import restore_rng, save_checkpoint
+from .checkpoint import checkpoint_step, restore_rng, save_checkpoint
 from .config import RunConfig
 from .engine_support import (
     EngineStats,
@@ -51,7 +51,7 @@ from .events import (
     StopToken,
 )
 from .plan import is_mask_step
-from .ranks import snapshot_ranks, triplet_scores, write_rank_tables
+from .ranks import read_rank_pattern, snapshot_ranks, triplet_scores, write_rank_tables
 from .runs import RunFolder, create_run_folder
 from .run_setup import Session, ValidatedRun, build_session, resume_target, run_started_event, validate_session
 from .training_setup import TaskLossTap, epoch_seed
@@ -84,6 +84,7 @@ class Engine:
         self._last_ckpt = ""
         self._last_eval_step = -1
         self._last_ckpt_step = -1
+        self._pattern_mismatch_reported = False
 
     # ----------------------------------------------------------------------------------------- events
     def _emit(self, event: Event) -> Event | None:
@@ -109,7 +110,11 @@ class Engine:
             try:
                 if self.resume_from is not None:
                     folder, config, ckpt_path = resume_target(self.resume_from)
-                    validated = validate_session(config)
+                    try:
+                        validated = validate_session(config)
+                    except StudioError as exc:  # e.g. the data file moved: record it in the run's own log
+                        yield from self._fail_resume(folder, ckpt_path, exc.user_message())
+                        return
                 else:
                     if self.config is None:
                         raise RunError("no config given; pass a RunConfig or a run folder to resume")
@@ -142,6 +147,37 @@ class Engine:
         finally:
             if self._log is not None:
                 self._log.close()
+            if lock is not None:
+                lock.release()
+
+    def _fail_resume(self, folder: RunFolder, ckpt_path: Path, message: str) -> Iterator[Event]:
+        """A resume that failed its checks: append the Failed event to the run's log and mark its status failed
+        (the checkpoint stays, so the run can be resumed once the problem is fixed). Nothing is written when
+        another program holds the run, nor by a non-main process (the accelerator may not exist yet: RANK)."""
+        import os
+
+        self._main = os.environ.get("RANK", "0") == "0"
+        lock = None
+        if self._main:
+            try:
+                lock = folder.lock(app=self.app).acquire()
+            except StudioError as exc:
+                message = f"{message}\n({exc.user_message()})"
+                self._main = False
+        try:
+            if lock is not None:
+                self.folder = folder
+                self._log = EventLog(folder.events_jsonl)
+                self._last_ckpt = str(ckpt_path)
+            step = checkpoint_step(ckpt_path)
+            self._status("failed", step=step, message=message, checkpoint=str(ckpt_path))
+            event = self._emit(Failed(step=step, message=message, checkpoint=str(ckpt_path)))
+            if event is not None:  # always: Failed is terminal
+                yield event
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
             if lock is not None:
                 lock.release()
 
@@ -208,7 +244,7 @@ class Engine:
         s.model.train()
         try:
             while state.global_step < plan.total_steps:
-                if self.stop.stop_requested:
+                if self._stop_requested(s):
                     yield from self._stop(s, loop)
                     return
                 stopped = yield from self._epoch(s, loop)
@@ -300,8 +336,28 @@ class Engine:
         if is_mask_step(index, plan):
             if index != plan.final_mask_step:
                 state.last_scores = triplet_scores(s.peft_model)
+            if acc.num_processes > 1 and not self._pattern_mismatch_reported:
+                yield from self._check_same_pattern(s)
             yield from self._yield(self._ranks(s))
         loop.clock.bookkeeping_s += time.perf_counter() - t_bk
+
+    def _check_same_pattern(self, s: Session) -> Iterator[Event]:
+        """Under several processes, all-gather the rank pattern after a mask step and warn (once) when processes
+        disagree. Gradients are all-reduced, so they should not; a difference means the saved adapter (the main
+        process's) is not what every process trained."""
+        import torch
+
+        pattern = read_rank_pattern(s.peft_model) or {}
+        flags = [int(flag) for key in sorted(pattern) for flag in pattern[key]]
+        mine = torch.tensor(flags or [0], dtype=torch.long, device=s.accelerator.device)
+        gathered = s.accelerator.gather(mine.unsqueeze(0)).view(s.accelerator.num_processes, -1)
+        differ = [i for i in range(1, gathered.shape[0]) if not torch.equal(gathered[i], gathered[0])]
+        if differ:
+            self._pattern_mismatch_reported = True
+            yield from self._yield(LogMessage(level="warning", message=(
+                f"At optimizer step {s.state.global_step} process(es) {', '.join(map(str, differ))} computed a "
+                f"different rank pattern than process 0; the saved adapter follows process 0. Check that every "
+                "process uses the same data, seed and library versions.")))
 
     def _between_steps(self, s: Session, loop: TrainLoop, epoch_done: bool) -> Iterator[Event]:
         """Evaluation, checkpoint and the stop request after an optimizer step. Returns True when stopped."""
@@ -316,10 +372,20 @@ class Engine:
             state.elapsed_s = loop.clock.elapsed() - (time.perf_counter() - pause_t0)
             yield from self._checkpoint(s)
         loop.clock.pause(time.perf_counter() - pause_t0)
-        if self.stop.stop_requested:
+        if self._stop_requested(s):
             yield from self._stop(s, loop)
             return True
         return False
+
+    def _stop_requested(self, s: Session) -> bool:
+        """Whether to stop now. Under several processes (torchrun sends Ctrl+C to each, at slightly different
+        moments) the processes agree first, so all stop after the same step instead of one waiting forever."""
+        acc = s.accelerator
+        if acc.num_processes == 1:
+            return self.stop.stop_requested
+        if self.stop.stop_requested:
+            acc.set_trigger()
+        return bool(acc.check_trigger())
 
     def _account(self, s: Session, loop: TrainLoop) -> None:
         self.stats.bookkeeping_s = loop.clock.bookkeeping_s

@@ -63,16 +63,22 @@ def runs_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder: next to the package in a checkout, or inside a PyInstaller bundle."""
+    """The ``resources/`` folder (icons, demo data).
+
+    Looked for in this order: inside a PyInstaller bundle; the copy a built wheel ships inside the package
+    (``adalora_studio/resources``, made by ``setup.py``); the top-level ``resources/`` of a source checkout
+    (editable installs and running from the repository). The checkout's folder is the source of truth; the
+    other two are copies of it.
+    """
     frozen_root = getattr(sys, "_MEIPASS", None)
     candidates = []
     if frozen_root:
         candidates.append(Path(frozen_root) / "resources")
     here = Path(__file__).resolve()
-    candidates.append(here.parents[2] / "resources")
     candidates.append(here.parents[1] / "resources")
+    candidates.append(here.parents[2] / "resources")
     for candidate in candidates:
-        if candidate.is_dir():
+        if (candidate / "demo").is_dir() or (candidate / "icons").is_dir():
             return candidate
     return candidates[-1]
 

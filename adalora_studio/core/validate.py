@@ -38,9 +38,7 @@ class ValidationReport:
             out.append(f"Columns: prompt '{d.prompt_column}', response '{d.response_column}'")
         for warning in d.warnings:
             out.append(f"Warning: {warning}")
-        out.extend(p.summary_lines())
-        for warning in getattr(p, "warnings", ()):
-            out.append(f"Warning: {warning}")
+        out.extend(p.summary_lines())  # ends with the plan's warnings
         return out
 
 

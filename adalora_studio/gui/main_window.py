@@ -44,7 +44,6 @@ class MainWindow(QMainWindow):
         self._dashboard: Any = None
         self._shown_once = False
         self._close_after_run = False
-        self._quit_after_run = False
         self._about: Any = None
         self._worker_connected = False
 
@@ -106,7 +105,8 @@ class MainWindow(QMainWindow):
             self._wizard.cancelled.connect(self.show_home)
             self._wizard.review_page.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
             self.pages.addWidget(self._wizard)
-            self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets)
+            self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets,
+                                 self.store.settings.recent_output_dirs)
         return self._wizard
 
     @property
@@ -165,7 +165,11 @@ class MainWindow(QMainWindow):
         if not (Path(run_dir) / "run.json").is_file():
             self.notify(f"{run_dir} is not a run folder (it has no run.json).", warning=True)
             return
-        self.dashboard.load_run(run_dir)
+        try:
+            self.dashboard.load_run(run_dir)
+        except (StudioError, OSError) as exc:
+            self.notify(f"Cannot open the run in {run_dir}:\n{exc}", warning=True)
+            return
         self.pages.setCurrentWidget(self.dashboard)
         self.statusBar().showMessage(f"Opened {run_dir}")
 
@@ -217,7 +221,8 @@ class MainWindow(QMainWindow):
             return False
         self._remember(cfg)
         if self._wizard is not None:
-            self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets)
+            self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets,
+                                 self.store.settings.recent_output_dirs)
         dashboard = self.dashboard
         if resume_from is None:
             dashboard.reset()
@@ -264,9 +269,9 @@ class MainWindow(QMainWindow):
                         detail=getattr(terminal, "detail", ""))
         self.home.refresh()
         self.run_ended.emit(terminal)
-        if self._quit_after_run:
-            QApplication.quit()
-        elif self._close_after_run:
+        if self.isMinimized():
+            QApplication.alert(self)  # "Keep going" minimised the window: flash it in the taskbar
+        if self._close_after_run:
             self._close_after_run = False
             self.close()
 
@@ -305,8 +310,8 @@ class MainWindow(QMainWindow):
         box.setObjectName("closeDuringRun")
         box.setInformativeText(
             "Stop: finish the current step, save a checkpoint you can resume from, then close.\n"
-            "Keep going: close the window; training continues in the background and the app exits when the run "
-            "ends (open its folder later to see it).\nCancel: keep the window open.")
+            "Keep going: training continues and the window is minimised; restore it from the taskbar to watch "
+            "the run or see its results.\nCancel: keep the window open.")
         stop = box.addButton("Stop (checkpoint)", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("Keep going", QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
@@ -333,7 +338,7 @@ class MainWindow(QMainWindow):
             self._worker.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        if self.running and not self._quit_after_run:
+        if self.running:
             choice = self.ask_close_during_run()
             if choice == CLOSE_CANCEL:
                 event.ignore()
@@ -343,10 +348,9 @@ class MainWindow(QMainWindow):
                 self.stop_run()
                 event.ignore()
                 return
-            self._quit_after_run = True
-            QApplication.instance().setQuitOnLastWindowClosed(False)
             self._save_window_state()
-            self.hide()
+            self.showMinimized()
+            self.statusBar().showMessage("Training continues; close the window again once the run has ended.")
             event.ignore()
             return
         self._save_window_state()

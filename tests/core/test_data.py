@@ -60,6 +60,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_table(tmp_path / "nope.csv")
     assert info.value.file.endswith("nope.csv") and "not found" in str(info.value)
+    assert str(info.value).startswith(str(tmp_path / "nope.csv"))
 
 
 def test_plain_folder_is_not_a_dataset(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_empty_files(tmp_path: Path, text: str, phrase: str) -> None:
     path = write(tmp_path / "empty.csv", text)
     with pytest.raises(DataError, match=phrase) as info:
         load_table(path)
-    assert info.value.file == str(path)
+    assert info.value.file == str(path) and str(info.value).startswith(str(path))
 
 
 def test_undecodable_bytes_give_offset_row_and_suggest_utf8(tmp_path: Path) -> None:
@@ -97,6 +98,7 @@ def test_undecodable_bytes_in_jsonl(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_table(path)
     assert info.value.row == 2 and "byte offset 45" in str(info.value)
+    assert str(info.value).startswith(f"{path}, row 2")
 
 
 @pytest.mark.parametrize("bad_line, fields, phrase", [("too,many,fields,a", 4, "too many"), ("lonely", 1, "too few")])
@@ -106,6 +108,7 @@ def test_ragged_csv_row_is_located(tmp_path: Path, bad_line: str, fields: int, p
         load_table(path)
     err = info.value
     assert err.row == 3 and err.file == str(path)  # the blank line is not a data row
+    assert str(err).startswith(f"{path}, row 3")
     assert f"has {fields} fields but the header has 2" in str(err) and phrase in str(err)
     assert "line 5 of the file" in str(err) and "header not counted" in str(err)
 
@@ -115,6 +118,7 @@ def test_ragged_tsv_row(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_table(path)
     assert info.value.row == 2 and "tab-separated" in str(info.value)
+    assert str(info.value).startswith(f"{path}, row 2")
 
 
 def test_bad_jsonl_line(tmp_path: Path) -> None:
@@ -167,6 +171,7 @@ def test_missing_text_rows_are_listed(tmp_path: Path) -> None:
     err = info.value
     assert err.row == 2 and err.column == "text" and err.file == str(path)
     assert "2 rows have no text" in str(err) and "rows 2, 4" in str(err) and "header row not counted" in str(err)
+    assert str(err).startswith(f"{path}, row 2, column 'text'")
 
 
 def test_missing_response_in_jsonl(tmp_path: Path) -> None:
@@ -175,6 +180,7 @@ def test_missing_response_in_jsonl(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         inspect_dataset(causal(path))
     assert (info.value.row, info.value.column) == (2, "response") and "no response" in str(info.value)
+    assert str(info.value).startswith(f"{path}, row 2, column 'response'")
 
 
 def test_missing_configured_column_lists_available(tmp_path: Path) -> None:
@@ -194,6 +200,7 @@ def test_single_class_label_column(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         inspect_dataset(classification(path))
     assert info.value.column == "label" and "only one class ('spam')" in str(info.value)
+    assert str(info.value).startswith(f"{path}, column 'label'")
 
 
 def test_missing_label_rows(tmp_path: Path) -> None:
@@ -201,6 +208,7 @@ def test_missing_label_rows(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         inspect_dataset(classification(path))
     assert (info.value.row, info.value.column) == (2, "label") and "no label" in str(info.value)
+    assert str(info.value).startswith(f"{path}, row 2, column 'label'")
 
 
 def test_decimal_labels_are_rejected(tmp_path: Path) -> None:
@@ -218,6 +226,7 @@ def test_eval_labels_unseen_in_training_are_named(tmp_path: Path) -> None:
     err = info.value
     assert err.file == str(evaluation) and err.column == "label" and err.row == 2
     assert "'refunds'" in str(err) and "'warranty'" in str(err)
+    assert str(err).startswith(f"{evaluation}, row 2, column 'label'")
 
 
 def test_eval_file_missing_a_column(tmp_path: Path) -> None:

@@ -187,6 +187,7 @@ def test_long_pairs_are_warned_and_counted(tmp_path: Path, causal_tokenizer: Any
     assert len(data.summary.warnings) == 1
     warning = data.summary.warnings[0]
     assert "2 of 20" in warning and "max_length (16 tokens)" in warning and "1 of them had no room" in warning
+    assert f"({cfg.data.train_file}: rows 19, 20; rows are JSON lines" in warning  # the file and its rows
     assert data.summary.n_train + data.summary.n_eval == 19
     assert max(len(ids) for ids in [*data.train["input_ids"], *data.eval["input_ids"]]) <= 16
     # Not everything is cut: the short pairs keep their full length.

@@ -157,3 +157,39 @@ def test_a_run_held_by_another_program_is_not_touched(tiny_bert_dir: Path, ticke
         again = list(Engine(None, resume_from=folder.path).events())
     assert len(again) == 1 and "in use" in again[0].message
     assert folder.read_status().state == "stopped" and len(read_run_events(folder.path)) == n_events
+
+
+def test_a_resume_that_fails_its_checks_is_logged_in_the_run(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    """The data file moved: the Failed event reaches the run's events.jsonl and status, the checkpoint stays,
+    and once the file is back the resume works."""
+    import shutil
+
+    from adalora_studio.core.events import Failed
+
+    data = small_classification_csv(tmp_path)
+    cfg = bert_config(tiny_bert_dir, data, tmp_path / "runs", max_steps=8)
+    stop = StopToken()
+    first = []
+    for event in Engine(cfg, stop).events():
+        first.append(event)
+        if isinstance(event, StepLogged) and event.step == 3:
+            stop.request_stop()
+    assert isinstance(first[-1], Stopped) and first[-1].step == 3
+    folder = RunFolder(first[0].run_dir)
+    moved = tmp_path / "moved.csv"
+    shutil.move(data, moved)
+
+    failed = list(Engine(None, resume_from=folder.path).events())
+    assert len(failed) == 1 and isinstance(failed[0], Failed)
+    assert str(data) in failed[0].message and failed[0].step == 3
+    logged = read_run_events(folder.path)
+    assert logged[-1] == failed[0]
+    status = folder.read_status()
+    assert status.state == "failed" and status.step == 3 and str(data) in status.message
+    assert status.info["checkpoint"] == first[-1].checkpoint and Path(first[-1].checkpoint).is_dir()
+    assert not folder.lock_file.exists()
+
+    shutil.move(moved, data)
+    resumed = list(Engine(None, resume_from=folder.path).events())
+    assert isinstance(resumed[-1], Finished), resumed[-1]
+    assert isinstance(read_run_events(folder.path)[-1], Finished)

@@ -390,3 +390,20 @@ def test_run_entry_points_for_the_cli(bert: Trained, tmp_path: Path) -> None:
     unfinished.write_status("stopped", step=5)
     with pytest.raises(RunError, match="no saved adapter yet .*stopped at step 5"):
         export_run_as_lora(unfinished.path, tmp_path / "x")
+
+
+@pytest.mark.parametrize("which", ["bert", "gpt2"])
+def test_cli_inspect_reads_an_adapter_peft_saved_itself(which: str, request: pytest.FixtureRequest,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`adalora-studio inspect` on a folder written by peft's own save_pretrained (no run folder around it):
+    one line per matrix with its full module name and its rank (a rank-0 matrix included)."""
+    from adalora_studio.cli import EXIT_OK, main
+
+    t: Trained = request.getfixturevalue(which)
+    assert not (t.adapter_dir / "run.json").exists()
+    assert main(["inspect", str(t.adapter_dir)]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    for module, rank in t.ranks.items():
+        hits = [line for line in lines if module in line.split()]
+        assert len(hits) == 1, (module, lines)
+        assert str(rank) in hits[0].split(), (module, rank, hits[0])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from adalora_studio.core.events import (
     Failed,
@@ -277,3 +279,94 @@ def test_costly_drawing_spaces_redraws_out_and_cheap_drawing_returns_to_10_hz(da
         clock["wall"] += 0.3
         dashboard.redraw()
     assert dashboard._redraw_timer.interval() < 110  # noqa: SLF001
+
+
+def _with_a_pruned_matrix(events: list, index: int = 2) -> list:
+    """The stream with matrix ``index`` of the final snapshot pruned to rank 0 (as AdaLoRA may do)."""
+    last = max(i for i, e in enumerate(events) if isinstance(e, RanksUpdated))
+    snap = events[last]
+    matrices = list(snap.matrices)
+    matrices[index] = dataclasses.replace(matrices[index], rank=0, kept=(False,) * len(matrices[index].kept))
+    return [*events[:last], dataclasses.replace(snap, matrices=tuple(matrices)), *events[last + 1:]]
+
+
+def test_a_rank_zero_matrix_is_drawn_as_a_visible_pruned_stub(dashboard: Dashboard) -> None:
+    dashboard.apply_events(_with_a_pruned_matrix(synthetic_events(total_steps=60, n_layers=2)))
+    dashboard.redraw()
+    bars = dashboard.rank_bars
+    pruned = bars.pruned.opts
+    assert list(pruned["x"]) == [bars.xs[2]]  # exactly the rank-0 matrix, at its bar's place
+    assert 0 < pruned["height"][0] < bars.init_line.value()  # a visible stub, clearly not a real rank
+    assert pruned["pens"][0].style() == Qt.PenStyle.DashLine
+    assert "fully pruned" in bars.tooltip_at(float(bars.xs[2]))
+    dashboard.slider.set_index(0)  # an early snapshot has no pruned matrix: the stubs go
+    assert len(dashboard.rank_bars.pruned.opts["x"]) == 0
+
+
+def test_hovering_a_bar_with_the_mouse_shows_its_tooltip(qtbot, dashboard: Dashboard) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QToolTip
+
+    dashboard.show()
+    qtbot.waitExposed(dashboard)
+    dashboard.apply_events(synthetic_events(total_steps=60, n_layers=2))
+    dashboard.redraw()
+    bars = dashboard.rank_bars
+    m = dashboard.state.snapshots[-1].matrices[4]
+    vb = bars.plot.getViewBox()
+    QApplication.processEvents()
+    scene_pos = vb.mapViewToScene(QPointF(float(bars.xs[4]), m.rank / 2))
+    view_pos = bars.widget.mapFromScene(scene_pos)
+    qtbot.mouseMove(bars.widget.viewport(), view_pos)
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and m.module in QToolTip.text(), timeout=3000)
+    assert f"rank {m.rank} / {m.init_rank}" in QToolTip.text() and "importance" in QToolTip.text()
+    # Above the bars (in the empty upper part of the plot) there is nothing to explain.
+    empty = bars.widget.mapFromScene(vb.mapViewToScene(QPointF(float(bars.xs[4]), bars.init_line.value() * 1.5)))
+    qtbot.mouseMove(bars.widget.viewport(), empty)
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=3000)
+
+
+def test_step_events_alone_do_not_redraw_the_rank_views(dashboard: Dashboard, monkeypatch) -> None:  # noqa: ANN001
+    events = synthetic_events(total_steps=60, n_layers=2)
+    cut = next(i for i, e in enumerate(events) if isinstance(e, StepLogged) and e.step == 30)
+    dashboard.apply_events(events[:cut])
+    dashboard.redraw()
+    drawn: list[int] = []
+    real = dashboard.rank_bars.show_snapshot
+    monkeypatch.setattr(dashboard.rank_bars, "show_snapshot", lambda s, st: drawn.append(s.step) or real(s, st))
+    monkeypatch.setattr(dashboard.heatmap, "show_snapshot", lambda s, st: drawn.append(-s.step))
+    count = dashboard.slider._count  # noqa: SLF001
+    steps_only = [e for e in events[cut:] if isinstance(e, StepLogged)][:4]
+    for event in steps_only:
+        dashboard.apply_event(event)
+        dashboard.redraw()
+    assert drawn == [] and dashboard.slider._count == count  # noqa: SLF001
+    snap = next(e for e in events[cut:] if isinstance(e, RanksUpdated))
+    dashboard.apply_event(snap)
+    dashboard.redraw()
+    assert drawn == [snap.step, -snap.step]
+    for curve in (dashboard.curves.loss_raw, dashboard.curves.lr):
+        assert curve.opts["clipToView"] and curve.opts["autoDownsample"] and curve.opts["downsampleMethod"] == "peak"
+
+
+def test_plots_follow_a_dark_palette(qtbot) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QColor
+
+    from adalora_studio.gui.theme import dark_palette
+
+    app = QApplication.instance()
+    before = app.palette()
+    app.setPalette(dark_palette())
+    try:
+        dash = Dashboard()
+        qtbot.addWidget(dash)
+    finally:
+        app.setPalette(before)
+    for view in (dash.curves.graphics, dash.rank_bars.widget, dash.heatmap.widget):
+        assert view.backgroundBrush().color().lightness() < 60
+    text = dash.curves.loss_plot.getAxis("left").textPen().color()
+    assert text.lightness() > 180
+    assert QColor(dash.rank_bars.look.type_color(7)).lightness() > 120  # the grey type stays visible on dark
+    light = Dashboard()
+    qtbot.addWidget(light)
+    assert light.curves.graphics.backgroundBrush().color() == QColor("#ffffff")

@@ -263,6 +263,12 @@ def test_recent_menus_fill_the_fields(qtbot, worker, tiny_bert_dir: Path) -> Non
     assert wizard.config.model == ModelConfig(source="folder", path=str(tiny_bert_dir))
     wizard.dataset_page.recent_menu.actions()[0].trigger()
     assert wizard.config.data.train_file == demo
+    assert not wizard.training_page.recent_button.isEnabled()  # no runs folder used yet
+    wizard.set_recent([str(tiny_bert_dir)], [demo], [str(tiny_bert_dir.parent)])
+    assert wizard.training_page.recent_button.isEnabled()
+    wizard.training_page.recent_menu.actions()[0].trigger()
+    assert wizard.config.output_dir == str(tiny_bert_dir.parent)
+    assert wizard.training_page.output.text() == str(tiny_bert_dir.parent)
 
 
 def test_causal_lm_with_a_tiny_gpt2_maps_prompt_and_response(qtbot, worker, tiny_gpt2_dir: Path) -> None:  # noqa: ANN001

@@ -25,47 +25,49 @@ class CurvesView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.look = look = P.current_look()
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(P.BACKGROUND)
+        self.graphics.setBackground(look.background)
         self.graphics.setMinimumSize(360, 300)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
 
         self.loss_plot = self.graphics.addPlot(row=0, col=0)
-        P.style_plot(self.loss_plot, "Loss", "loss", left_width=P.LEFT_AXIS_WIDTH)
-        legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 200))
-        self.loss_raw = _live_curve(self.loss_plot, pen=pg.mkPen(P.LOSS_RAW, width=1), name="task loss")
-        self.loss_smooth = _live_curve(self.loss_plot, pen=pg.mkPen(P.LOSS_SMOOTH, width=2), name="smoothed")
-        self.eval_loss = self.loss_plot.plot([], [], pen=pg.mkPen(P.EVAL, width=2), symbol="o", symbolSize=6,
-                                             symbolBrush=P.EVAL, symbolPen=None, name="eval loss")
+        P.style_plot(self.loss_plot, "Loss", "loss", left_width=P.LEFT_AXIS_WIDTH, look=look)
+        legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextColor=look.foreground, brush=look.legend_fill)
+        self.loss_raw = _live_curve(self.loss_plot, pen=pg.mkPen(look.loss_raw, width=1), name="task loss")
+        self.loss_smooth = _live_curve(self.loss_plot, pen=pg.mkPen(look.loss_smooth, width=2), name="smoothed")
+        self.eval_loss = self.loss_plot.plot([], [], pen=pg.mkPen(look.eval, width=2), symbol="o", symbolSize=6,
+                                             symbolBrush=look.eval, symbolPen=None, name="eval loss")
         legend.setParentItem(self.loss_plot.getViewBox())
 
         self.metric_plot = self.graphics.addPlot(row=0, col=1)
-        P.style_plot(self.metric_plot, "Eval metric", "metric", left_width=P.LEFT_AXIS_WIDTH)
-        self.metric = self.metric_plot.plot([], [], pen=pg.mkPen(P.EVAL, width=2), symbol="o", symbolSize=6,
-                                            symbolBrush=P.EVAL, symbolPen=None)
-        self.metric_hint = P.hint_text(self.metric_plot, "No evaluation yet")
+        P.style_plot(self.metric_plot, "Eval metric", "metric", left_width=P.LEFT_AXIS_WIDTH, look=look)
+        self.metric = self.metric_plot.plot([], [], pen=pg.mkPen(look.eval, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=look.eval, symbolPen=None)
+        self.metric_hint = P.hint_text(self.metric_plot, "No evaluation yet", look=look)
 
         self.lr_plot = self.graphics.addPlot(row=1, col=0)
-        P.style_plot(self.lr_plot, "Learning rate", "lr", left_width=P.LEFT_AXIS_WIDTH)
-        self.lr = _live_curve(self.lr_plot, pen=pg.mkPen(P.LR, width=2))
+        P.style_plot(self.lr_plot, "Learning rate", "lr", left_width=P.LEFT_AXIS_WIDTH, look=look)
+        self.lr = _live_curve(self.lr_plot, pen=pg.mkPen(look.lr, width=2))
 
         self.budget_plot = self.graphics.addPlot(row=1, col=1)
-        P.style_plot(self.budget_plot, "Rank budget b(t)", "triplets", left_width=P.LEFT_AXIS_WIDTH)
-        legend = self.budget_plot.addLegend(offset=(-8, 8), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 200))
+        P.style_plot(self.budget_plot, "Rank budget b(t)", "triplets", left_width=P.LEFT_AXIS_WIDTH, look=look)
+        legend = self.budget_plot.addLegend(offset=(-8, 8), labelTextColor=look.foreground, brush=look.legend_fill)
         self.warmup_region = pg.LinearRegionItem(movable=False, brush=(120, 120, 120, 30), pen=pg.mkPen(None))
         self.final_region = pg.LinearRegionItem(movable=False, brush=(120, 120, 120, 30), pen=pg.mkPen(None))
         for region in (self.warmup_region, self.final_region):
             region.setZValue(-10)
             region.hide()
             self.budget_plot.addItem(region, ignoreBounds=True)
-        self.budget = self.budget_plot.plot([], [], pen=pg.mkPen(P.BUDGET, width=2), name="scheduled b(t)")
+        self.budget = self.budget_plot.plot([], [], pen=pg.mkPen(look.budget, width=2), name="scheduled b(t)")
         self.budget.setDownsampling(auto=True, method="peak")
-        self.held = self.budget_plot.plot([], [], pen=pg.mkPen(P.HELD, width=2), stepMode=None, symbol="o",
-                                          symbolSize=5, symbolBrush=P.HELD, symbolPen=None, name="rank held")
+        self.budget.setClipToView(True)
+        self.held = self.budget_plot.plot([], [], pen=pg.mkPen(look.held, width=2), stepMode=None, symbol="o",
+                                          symbolSize=5, symbolBrush=look.held, symbolPen=None, name="rank held")
         self.step_marker = pg.InfiniteLine(angle=90, movable=False,
-                                           pen=pg.mkPen(P.MARKER, width=1, style=Qt.PenStyle.DashLine))
+                                           pen=pg.mkPen(look.marker, width=1, style=Qt.PenStyle.DashLine))
         self.step_marker.hide()
         self.budget_plot.addItem(self.step_marker, ignoreBounds=True)
         legend.setParentItem(self.budget_plot.getViewBox())
@@ -113,8 +115,8 @@ class CurvesView(QWidget):
         self.metric_hint.setVisible(not has_metric)
         name = state.metric_name or "metric"
         if name != self._metric_name:  # a title change re-lays out the plot: only when it changes
-            self.metric_plot.setTitle(f"Eval {name}", color=P.FOREGROUND, size="10pt")
-            self.metric_plot.getAxis("left").setLabel(name, color=P.FOREGROUND)
+            self.metric_plot.setTitle(f"Eval {name}", color=self.look.foreground, size="10pt")
+            self.metric_plot.getAxis("left").setLabel(name, color=self.look.foreground)
             self._metric_name = name
         if not has_metric and state.started is not None:
             every = state.started.config.get("training", {}).get("eval_every", 0) if isinstance(

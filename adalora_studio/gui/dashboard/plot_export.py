@@ -44,8 +44,7 @@ def save_plots(items: Mapping[str, QtWidgets.QGraphicsItem], folder: Path) -> li
     for name, item in items.items():
         png = folder / f"{name}.png"
         exporter = ImageExporter(item)
-        exporter.parameters()["width"] = PNG_WIDTH
-        exporter.parameters()["background"] = "w"
+        exporter.parameters()["width"] = PNG_WIDTH  # background: the plot's own (light or dark, as drawn)
         exporter.export(str(png))
         svg = folder / f"{name}.svg"
         with _svg_paths_without_close_commands():

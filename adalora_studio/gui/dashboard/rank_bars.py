@@ -15,6 +15,8 @@ from .state import bar_positions, matrix_types
 
 BAR_WIDTH = 0.8
 TOP_SCORES = 4
+PRUNED_STUB = 0.035
+"""Height of the outline drawn for a rank-0 (fully pruned) matrix, as a share of the y range."""
 
 
 def format_score(value: float) -> str:
@@ -24,7 +26,8 @@ def format_score(value: float) -> str:
 
 def matrix_tooltip(m: MatrixRank) -> str:
     """Hover text for one matrix: name, module, rank/init and its triplet importance."""
-    lines = [f"{m.name}  ({m.matrix_type})", m.module, f"rank {m.rank} / {m.init_rank} (init)"]
+    pruned_note = " (fully pruned)" if m.rank == 0 else ""
+    lines = [f"{m.name}  ({m.matrix_type})", m.module, f"rank {m.rank} / {m.init_rank} (init){pruned_note}"]
     if m.importance:
         scores = list(m.importance)
         if m.kept and len(m.kept) == len(scores):
@@ -48,29 +51,34 @@ class RankBarsView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.widget = pg.PlotWidget(background=P.BACKGROUND)
+        self.look = look = P.current_look()
+        self.widget = pg.PlotWidget(background=look.background)
         self.widget.setMinimumSize(300, 200)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
         self.plot: pg.PlotItem = self.widget.getPlotItem()
-        P.style_plot(self.plot, "Rank per matrix", "rank", "layer")
+        P.style_plot(self.plot, "Rank per matrix", "rank", "layer", look=look)
         self.plot.setMouseEnabled(x=True, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
         self.plot.addItem(self.bars)
+        self.pruned = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=None)
+        """Dashed outline stubs where a matrix holds rank 0, so a pruned matrix is visibly there."""
+        self.pruned.setZValue(5)
+        self.plot.addItem(self.pruned)
         dash = Qt.PenStyle.DashLine
-        self.init_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#444444", width=1, style=dash),
-                                         label="init_r {value:.0f}", labelOpts={"position": 0.02, "color": "#444444", "fill": (255, 255, 255, 200),
+        self.init_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(look.reference, width=1, style=dash),
+                                         label="init_r {value:.0f}", labelOpts={"position": 0.02, "color": look.reference, "fill": look.legend_fill,
                                                                                "anchors": [(0, 1), (0, 1)]})
-        self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#d62728", width=1, style=dash),
+        self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(look.eval, width=1, style=dash),
                                            label="avg target_r {value:.1f}",
-                                           labelOpts={"position": 0.98, "color": "#d62728", "fill": (255, 255, 255, 200),
+                                           labelOpts={"position": 0.98, "color": look.eval, "fill": look.legend_fill,
                                                       "anchors": [(1, 1), (1, 1)]})
         for line in (self.init_line, self.target_line):
             line.setZValue(20)  # above the bars, so the labels stay readable
             line.hide()
             self.plot.addItem(line, ignoreBounds=True)
-        self.legend = pg.LegendItem(offset=(-8, 4), labelTextColor=P.FOREGROUND, brush=(255, 255, 255, 210),
+        self.legend = pg.LegendItem(offset=(-8, 4), labelTextColor=look.foreground, brush=look.legend_fill,
                                     colCount=3)
         self.legend.setParentItem(self.plot.getViewBox())
         self._legend_types: list[str] = []
@@ -79,13 +87,14 @@ class RankBarsView(QWidget):
         self._top = -1.0
         self.snapshot: RanksUpdated | None = None
         self.xs = np.empty(0)
-        self.hint = P.hint_text(self.plot, "Ranks appear at the first allocation snapshot")
+        self.hint = P.hint_text(self.plot, "Ranks appear at the first allocation snapshot", look=look)
         self.widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.widget.setMouseTracking(True)
 
     def clear(self) -> None:
         """No bars."""
         self.bars.setOpts(x=[], height=[], brushes=None)
+        self.pruned.setOpts(x=[], height=[], pens=None)
         self.snapshot = None
         self.xs = np.empty(0)
         self.init_line.hide()
@@ -99,7 +108,7 @@ class RankBarsView(QWidget):
     def show_snapshot(self, snapshot: RanksUpdated, started: RunStarted | None) -> None:
         """Draw one snapshot's ranks."""
         types = matrix_types(snapshot)
-        colour = {t: P.type_color(i) for i, t in enumerate(types)}
+        colour = {t: self.look.type_color(i) for i, t in enumerate(types)}
         xs, ticks = bar_positions(snapshot)
         heights = np.array([m.rank for m in snapshot.matrices], dtype=float)
         brushes = [pg.mkBrush(colour[m.matrix_type]) for m in snapshot.matrices]
@@ -132,6 +141,18 @@ class RankBarsView(QWidget):
         if top != self._top:
             self.plot.setYRange(0, top, padding=0)
             self._top = top
+        self._show_pruned(snapshot, xs, heights, colour, top)
+
+    def _show_pruned(self, snapshot: RanksUpdated, xs: np.ndarray, heights: np.ndarray, colour: dict[str, str],
+                     top: float) -> None:
+        zero = np.flatnonzero(heights == 0)
+        if not len(zero):
+            self.pruned.setOpts(x=[], height=[], pens=None)  # (pyqtgraph fails on an empty pens list)
+            return
+        pens = [pg.mkPen(colour[snapshot.matrices[i].matrix_type], width=1.5, style=Qt.PenStyle.DashLine)
+                for i in zero]
+        self.pruned.setOpts(x=xs[zero], height=np.full(len(zero), PRUNED_STUB * top), width=BAR_WIDTH,
+                            brushes=[pg.mkBrush(None)] * len(zero), pens=pens)
 
     def index_at(self, x: float) -> int:
         """Index of the bar under data coordinate ``x`` (-1 if none)."""

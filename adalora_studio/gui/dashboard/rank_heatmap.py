@@ -21,14 +21,15 @@ class RankHeatmapView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.look = look = P.current_look()
         self.widget = pg.GraphicsLayoutWidget()
-        self.widget.setBackground(P.BACKGROUND)
+        self.widget.setBackground(look.background)
         self.widget.setMinimumSize(300, 180)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
         self.plot: pg.PlotItem = self.widget.addPlot(row=0, col=0)
-        P.style_plot(self.plot, "Rank by layer (x) and matrix type (y)", "", "layer")
+        P.style_plot(self.plot, "Rank by layer (x) and matrix type (y)", "", "layer", look=look)
         self.plot.showGrid(x=False, y=False)
         self.plot.invertY(True)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -41,15 +42,16 @@ class RankHeatmapView(QWidget):
         self.colorbar.setImageItem(self.image)
         self.widget.addItem(self.colorbar, row=0, col=1)
         axis = self.colorbar.getAxis("right")
-        axis.setPen(P.FOREGROUND)
-        axis.setTextPen(P.FOREGROUND)
+        axis.setPen(look.foreground)
+        axis.setTextPen(look.foreground)
+        self.colorbar.getAxis("left").setLabel("rank", color=look.foreground)
         self.labels: list[pg.TextItem] = []
         self.grid = np.empty((0, 0))
         self.layers: list[str] = []
         self.types: list[str] = []
         self._levels: tuple[int, int] = (0, 0)
         self._shown = np.empty((0, 0))
-        self.hint = P.hint_text(self.plot, "No rank snapshot yet")
+        self.hint = P.hint_text(self.plot, "No rank snapshot yet", look=look)
 
     def clear(self) -> None:
         """No heatmap."""

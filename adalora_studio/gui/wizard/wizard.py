@@ -6,7 +6,7 @@ Start (on the last page) emits ``start_requested`` with the RunConfig, the same 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -174,10 +174,11 @@ class Wizard(QWidget):
         self.state.set_config(cfg)
         self.go_to(page)
 
-    def set_recent(self, models: list[str], datasets: list[str]) -> None:
+    def set_recent(self, models: list[str], datasets: list[str], output_dirs: Sequence[str] = ()) -> None:
         """Fill the pages' "Recent" menus (from the settings file)."""
         self.task_page.set_recent(models)
         self.dataset_page.set_recent(datasets)
+        self.training_page.set_recent(list(output_dirs))
 
     def save_config_to(self, path: str) -> None:
         """Write the current config as ``Save config…`` does."""
