@@ -132,3 +132,26 @@ def test_train_without_config_or_resume(capsys: pytest.CaptureFixture[str]) -> N
 def test_resume_of_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--resume", str(tmp_path)]) == EXIT_INVALID
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_launch_without_a_display_says_so_and_runs_the_demo(monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """What `make run` calls: no display -> a notice, then the headless demo; a display -> the window."""
+    import sys
+
+    import adalora_studio.cli as cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "cmd_demo", lambda args: calls.append(f"demo:{args.task}:{args.max_steps}") or EXIT_OK)
+    monkeypatch.setattr(cli, "open_app", lambda **kwargs: calls.append("app") or EXIT_OK)
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main(["launch"]) == EXIT_OK
+    assert calls == ["demo:text-classification:0"] and "No display found" in capsys.readouterr().out
+
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert main(["launch"]) == EXIT_OK
+    assert calls[-1] == "app"

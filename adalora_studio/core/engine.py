@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import traceback
 from pathlib import Path
@@ -33,6 +34,8 @@ from .engine_support import (
     is_oom,
     nonfinite_message,
     oom_message,
+    pattern_mismatch_message,
+    processes_with_other_pattern,
     save_adapter,
 )
 from .errors import RunError, StudioError
@@ -154,8 +157,6 @@ class Engine:
         """A resume that failed its checks: append the Failed event to the run's log and mark its status failed
         (the checkpoint stays, so the run can be resumed once the problem is fixed). Nothing is written when
         another program holds the run, nor by a non-main process (the accelerator may not exist yet: RANK)."""
-        import os
-
         self._main = os.environ.get("RANK", "0") == "0"
         lock = None
         if self._main:
@@ -345,19 +346,11 @@ class Engine:
         """Under several processes, all-gather the rank pattern after a mask step and warn (once) when processes
         disagree. Gradients are all-reduced, so they should not; a difference means the saved adapter (the main
         process's) is not what every process trained."""
-        import torch
-
-        pattern = read_rank_pattern(s.peft_model) or {}
-        flags = [int(flag) for key in sorted(pattern) for flag in pattern[key]]
-        mine = torch.tensor(flags or [0], dtype=torch.long, device=s.accelerator.device)
-        gathered = s.accelerator.gather(mine.unsqueeze(0)).view(s.accelerator.num_processes, -1)
-        differ = [i for i in range(1, gathered.shape[0]) if not torch.equal(gathered[i], gathered[0])]
-        if differ:
+        differ = processes_with_other_pattern(read_rank_pattern(s.peft_model), s.accelerator)
+        if differ:  # every process sees the same list, so all stop checking together
             self._pattern_mismatch_reported = True
-            yield from self._yield(LogMessage(level="warning", message=(
-                f"At optimizer step {s.state.global_step} process(es) {', '.join(map(str, differ))} computed a "
-                f"different rank pattern than process 0; the saved adapter follows process 0. Check that every "
-                "process uses the same data, seed and library versions.")))
+            yield from self._yield(LogMessage(level="warning", message=pattern_mismatch_message(
+                s.state.global_step, differ)))
 
     def _between_steps(self, s: Session, loop: TrainLoop, epoch_done: bool) -> Iterator[Event]:
         """Evaluation, checkpoint and the stop request after an optimizer step. Returns True when stopped."""

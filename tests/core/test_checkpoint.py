@@ -98,6 +98,30 @@ def test_keep_last_n_and_incomplete_folders_are_ignored(tiny_bert_dir: Path, tmp
         load_checkpoint(root / "step-00000006")
 
 
+def test_a_save_interrupted_midway_leaves_the_previous_checkpoints(tiny_bert_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import adalora_studio.core.checkpoint as checkpoint
+
+    model, opt, sched = _make(tiny_bert_dir)
+    root = tmp_path / "checkpoints"
+    for step in (2, 4):
+        save_checkpoint(root, model=model, optimizer=opt, scheduler=sched, state=TrainState(global_step=step), keep=2)
+
+    def disk_full() -> None:  # after the weights and optimizer state were written into the temporary folder
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "capture_rng", disk_full)
+    with pytest.raises(OSError):
+        save_checkpoint(root, model=model, optimizer=opt, scheduler=sched, state=TrainState(global_step=6), keep=2)
+    assert (root / ".tmp-step-00000006" / "trainable.safetensors").is_file()  # it really failed midway
+    assert [p.name for p in list_checkpoints(root)] == ["step-00000002", "step-00000004"]
+    assert load_checkpoint(latest_checkpoint(root)).state.global_step == 4
+    monkeypatch.undo()
+    save_checkpoint(root, model=model, optimizer=opt, scheduler=sched, state=TrainState(global_step=8), keep=2)
+    assert not list(root.glob(".tmp-*"))  # the stale temporary folder is cleaned up
+    assert [p.name for p in list_checkpoints(root)] == ["step-00000004", "step-00000008"]
+
+
 def test_restore_refuses_a_different_model(tiny_bert_dir: Path, tmp_path: Path) -> None:
     model, opt, sched = _make(tiny_bert_dir)
     path = save_checkpoint(tmp_path, model=model, optimizer=opt, scheduler=sched, state=TrainState(global_step=7))

@@ -291,3 +291,32 @@ def test_out_of_memory_and_unexpected_errors_end_as_failed(
     folder = RunFolder(events[0].run_dir)
     assert folder.read_status().state == "failed" and not folder.lock_file.exists()
     assert read_run_events(folder.path)[-1] == failed
+
+
+def test_processes_with_another_rank_pattern_are_named() -> None:
+    """The multi-process agreement check, with an accelerator stand-in whose process 1 holds ``other``."""
+    import torch
+
+    from adalora_studio.core.engine_support import (
+        pattern_fingerprint,
+        pattern_mismatch_message,
+        processes_with_other_pattern,
+    )
+
+    class TwoProcesses:
+        device = torch.device("cpu")
+        num_processes = 2
+
+        def __init__(self, other: dict[str, list[bool]]) -> None:
+            self.other = other
+
+        def gather(self, tensor: torch.Tensor) -> torch.Tensor:
+            return torch.cat([tensor, torch.tensor([[pattern_fingerprint(self.other)]], dtype=torch.long)])
+
+    mine = {"a.query": [True, False, True], "a.value": [False, False, True]}
+    assert processes_with_other_pattern(mine, TwoProcesses(dict(mine))) == []
+    flipped = {**mine, "a.value": [True, False, False]}  # same total rank, other triplets
+    assert processes_with_other_pattern(mine, TwoProcesses(flipped)) == [1]
+    assert processes_with_other_pattern(None, TwoProcesses(mine)) == [1]  # no pattern yet vs one: differ
+    assert processes_with_other_pattern(None, TwoProcesses({})) == []
+    assert "process(es) 1" in pattern_mismatch_message(12, [1]) and "step 12" in pattern_mismatch_message(12, [1])

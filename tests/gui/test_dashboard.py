@@ -370,3 +370,14 @@ def test_plots_follow_a_dark_palette(qtbot) -> None:  # noqa: ANN001
     light = Dashboard()
     qtbot.addWidget(light)
     assert light.curves.graphics.backgroundBrush().color() == QColor("#ffffff")
+
+
+def test_the_end_of_a_live_run_shows_at_once(dashboard: Dashboard) -> None:
+    events = synthetic_events(total_steps=20, n_layers=1, stop_at=12)
+    for event in events[:-1]:
+        dashboard.apply_event(event)
+    dashboard.redraw()
+    dashboard._redraw_timer.setInterval(1000)  # noqa: SLF001 - as when drawing is costly during a run
+    dashboard.apply_event(events[-1])  # Stopped: no waiting for the next timer tick
+    assert dashboard.progress.state_label.text() == "Stopped"
+    assert dashboard.progress.resume_button.isEnabled() and not dashboard.finish_panel.isHidden()

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from ...core.events import Event, RunStarted
+from ...core.events import TERMINAL_EVENTS, Event, RunStarted
 from .curves import CurvesView
 from .finish_panel import FinishPanel
 from .log_pane import LogPane
@@ -152,7 +152,10 @@ class Dashboard(QWidget):
             if event.resumed_from_step is not None and self.state.started is None:
                 self._load_history(event)
         self.state.apply(event)
-        self._schedule()
+        if isinstance(event, TERMINAL_EVENTS):
+            self.redraw()  # once per run: show Finished/Stopped/Failed and the finish panel at once
+        else:
+            self._schedule()
 
     def _load_history(self, resumed: RunStarted) -> None:
         """A resumed run arrives on an empty dashboard: first replay what its folder logged before the resume."""
