@@ -7,6 +7,7 @@ pulls in neither torch nor Qt.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -171,12 +172,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
     from .core.config import check_config
-    from .core.events import Failed, Finished, RunStarted, Stopped, StopToken
+    from .core.events import Failed, Finished, LogMessage, RunStarted, Stopped, StopToken
+    from .logging_setup import setup_logging
     from .progress import ProgressPrinter
 
     check_config(cfg)
     main_process = os.environ.get("RANK", "0") == "0"  # under accelerate launch / torchrun only rank 0 reports
+    log = logging.getLogger("adalora_studio.cli")
     if main_process:
+        setup_logging("cli")
+        log.info("training %r (%s, model %s, data %s)%s", cfg.name, cfg.task, cfg.model.source, cfg.data.train_file,
+                 f", resuming {resume_from}" if resume_from else "")
         print("Loading libraries, model and data…", flush=True)
     from .core.engine import run
 
@@ -191,12 +197,18 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
                 printer.handle(event)
             if isinstance(event, RunStarted):
                 run_dir = event.run_dir
+                log.info("run folder %s", run_dir)
+            elif isinstance(event, LogMessage) and event.level != "info":
+                log.warning("%s", event.message)
             elif isinstance(event, Finished):
                 code = EXIT_OK
+                log.info("finished at step %d: %s", event.step, event.metrics)
             elif isinstance(event, Stopped):
                 code = EXIT_STOPPED
+                log.info("stopped at step %d; checkpoint %s", event.step, event.checkpoint)
             elif isinstance(event, Failed):
                 code = EXIT_FAILED
+                log.error("failed at step %d: %s\n%s", event.step, event.message, event.detail)
     finally:
         signal.signal(signal.SIGINT, previous)
     if plots and main_process and run_dir and code != EXIT_FAILED:
