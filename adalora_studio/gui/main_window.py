@@ -73,7 +73,9 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = self._action(help_menu, "&About AdaLoRA Studio", QKeySequence("F1"), self.show_about)
+        self.help_action = self._action(help_menu, "&User guide", QKeySequence("F1"),
+                                        self.show_help)
+        self.about_action = self._action(help_menu, "&About AdaLoRA Studio", None, self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _action(self, menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
@@ -177,6 +179,12 @@ class MainWindow(QMainWindow):
         """Save the wizard's config (File ▸ Save config…)."""
         self.pages.setCurrentWidget(self.wizard)
         self.wizard.review_page.save_dialog()
+
+    def show_help(self) -> None:
+        """Help ▸ User guide (F1)."""
+        from .help import show_help
+
+        self._help = show_help(self)
 
     def show_about(self) -> None:
         """Help ▸ About (versions, device, folders)."""

@@ -77,7 +77,10 @@ def test_window_identity_menus_and_first_run_home(qtbot, window: MainWindow) -> 
     assert window.new_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
     assert window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
     assert window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
-    assert window.about_action.shortcut() == QKeySequence("F1")
+    assert window.help_action.shortcut() == QKeySequence("F1")
+    window.help_action.trigger()
+    assert window._help.isVisible() and "target_r" in window._help.browser.toPlainText()
+    window._help.close()
     home = window.home
     assert window.pages.currentWidget() is home
     assert "No runs yet" in home.empty_label.text() and not home.runs_list.isVisible()
