@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
     QVBoxLayout, QWidget,
@@ -43,7 +43,7 @@ class BudgetPage(WizardPage):
         self.plan: Any = None
         self._problem: str | None = None
         self._loading = False
-        grid = self._grid = QGridLayout(self.body)
+        self._grid = QGridLayout(self.body)
         self._wide: bool | None = None
 
         # ---------------------------------------------------------------- left: presets, size, meter, targets

@@ -9,12 +9,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QMenu, QPushButton, QSpinBox, QTableView, QToolButton, QVBoxLayout, QWidget,
+    QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget,
 )
 
 from ...core import paths
 from ...core.config import DATA_FORMATS
 from . import jobs
+from .recent_button import RecentButton
 from .jobs import Problem
 from .page import InlineMessage, WizardPage, tip
 from .preview_model import PreviewTableModel
@@ -53,13 +54,8 @@ class DatasetPage(WizardPage):
         self.format_combo = QComboBox(file_box)
         self.format_combo.addItems(DATA_FORMATS)
         self.format_combo.setToolTip(tip("data", "format"))
-        self.recent_button = QToolButton(file_box)
-        self.recent_button.setText("Recent ▾")
-        self.recent_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
-        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_menu = QMenu(self.recent_button)
-        self.recent_button.setMenu(self.recent_menu)
-        self.recent_button.setEnabled(False)
+        self.recent_button = RecentButton(file_box)
+        self.recent_menu = self.recent_button.recent_menu
         for w in (self.file_edit, self.recent_button, self.browse_button, self.folder_button, self.demo_button,
                   self.format_combo):
             row.addWidget(w)
@@ -227,10 +223,7 @@ class DatasetPage(WizardPage):
 
     def set_recent(self, files: list[str]) -> None:
         """Offer recently used data files in the "Recent" menu."""
-        self.recent_menu.clear()
-        for path in files:
-            self.recent_menu.addAction(path, lambda p=path: (self.file_edit.setText(p), self._on_file()))
-        self.recent_button.setEnabled(bool(files))
+        self.recent_button.set_items(files, lambda p: (self.file_edit.setText(p), self._on_file()))
 
     def _browse_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a saved dataset folder", self.file_edit.text())

@@ -10,13 +10,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QMenu, QRadioButton, QToolButton, QVBoxLayout, QWidget,
+    QRadioButton, QVBoxLayout, QWidget,
 )
 
 from shiboken6 import isValid
 
 from ...core.config import ModelConfig
 from . import jobs
+from .recent_button import RecentButton
 from .page import InlineMessage, WizardPage, human_count, tip
 from .state import WizardState
 
@@ -88,13 +89,8 @@ class TaskModelPage(WizardPage):
         self.folder_edit = QLineEdit(src_box)
         self.folder_edit.setPlaceholderText("A folder with config.json, tokenizer and *.safetensors")
         self.folder_button = QPushButton("Choose folder…", src_box)
-        self.recent_button = QToolButton(src_box)
-        self.recent_button.setText("Recent ▾")
-        self.recent_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
-        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_menu = QMenu(self.recent_button)
-        self.recent_button.setMenu(self.recent_menu)
-        self.recent_button.setEnabled(False)
+        self.recent_button = RecentButton(src_box)
+        self.recent_menu = self.recent_button.recent_menu
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(self.recent_button)
@@ -192,10 +188,7 @@ class TaskModelPage(WizardPage):
 
     def set_recent(self, models: list[str]) -> None:
         """Offer recently used model folders, .gguf files and hub ids in the "Recent" menu."""
-        self.recent_menu.clear()
-        for path in models:
-            self.recent_menu.addAction(path, lambda p=path: self._use_recent(p))
-        self.recent_button.setEnabled(bool(models))
+        self.recent_button.set_items(models, self._use_recent)
 
     def _use_recent(self, path: str) -> None:
         source = "gguf" if path.lower().endswith(".gguf") else "folder" if Path(path).is_dir() else "hub"

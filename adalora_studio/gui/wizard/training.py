@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMenu,
-    QPushButton, QSpinBox, QToolButton, QWidget,
+    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QPushButton, QSpinBox, QWidget,
 )
 
 from ...core import paths
 from ...core.config import DEVICES, PRECISIONS, SCHEDULERS
 from . import jobs
+from .recent_button import RecentButton
 from .page import InlineMessage, WizardPage, tip
 from .state import WizardState
 
@@ -109,14 +110,8 @@ class TrainingPage(WizardPage):
         self.output.setPlaceholderText(str(paths.runs_dir()))
         self.output.setToolTip(tip("", "output_dir"))
         self.output_button = QPushButton("Choose…", out)
-        self.recent_button = QToolButton(out)
-        self.recent_button.setText("Recent ▾")
-        self.recent_button.setToolTip("Runs folders used before")
-        self.recent_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
-        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_menu = QMenu(self.recent_button)
-        self.recent_button.setMenu(self.recent_menu)
-        self.recent_button.setEnabled(False)
+        self.recent_button = RecentButton(out, tooltip="Runs folders used before")
+        self.recent_menu = self.recent_button.recent_menu
         folder_row.addWidget(self.output, 1)
         folder_row.addWidget(self.output_button)
         folder_row.addWidget(self.recent_button)
@@ -210,10 +205,7 @@ class TrainingPage(WizardPage):
 
     def set_recent(self, folders: list[str]) -> None:
         """Offer recently used runs folders in the "Recent" menu."""
-        self.recent_menu.clear()
-        for folder in folders:
-            self.recent_menu.addAction(folder, lambda f=folder: (self.output.setText(f), self._on_edit()))
-        self.recent_button.setEnabled(bool(folders))
+        self.recent_button.set_items(folders, lambda f: (self.output.setText(f), self._on_edit()))
 
     def _choose_output(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for run folders",
