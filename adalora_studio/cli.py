@@ -138,8 +138,7 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the bundled demo headless."""
-    from .core.config import with_section
-    from .core.presets import demo_config
+    from .core.config import demo_config, with_section
 
     cfg = demo_config(args.task)
     if args.output_dir:
@@ -171,10 +170,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
+    from .app.logging_setup import setup_logging
+    from .app.progress import ProgressPrinter
     from .core.config import check_config
     from .core.events import Failed, Finished, LogMessage, RunStarted, Stopped, StopToken
-    from .logging_setup import setup_logging
-    from .progress import ProgressPrinter
 
     check_config(cfg)
     main_process = os.environ.get("RANK", "0") == "0"  # under accelerate launch / torchrun only rank 0 reports
@@ -184,7 +183,7 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
         log.info("training %r (%s, model %s, data %s)%s", cfg.name, cfg.task, cfg.model.source, cfg.data.train_file,
                  f", resuming {resume_from}" if resume_from else "")
         print("Loading libraries, model and data…", flush=True)
-    from .core.engine import run
+    from .core.training import run
 
     stop = StopToken()
     printer = ProgressPrinter(stream=sys.stdout, quiet=quiet)
@@ -212,7 +211,7 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     if plots and main_process and run_dir and code != EXIT_FAILED:
-        from .core.plots_svg import write_run_plots
+        from .core.export import write_run_plots
 
         written = write_run_plots(Path(run_dir))
         for path in written:
@@ -238,7 +237,7 @@ def _install_stop_handler(stop: Any) -> Any:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate a config against its data and model without training."""
     from .core.config import check_config, load_config
-    from .core.validate import validate_run
+    from .core.training import validate_run
 
     cfg = check_config(load_config(args.config))
     report = validate_run(cfg)
@@ -250,7 +249,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print the rank table of an adapter (or a run's adapter)."""
-    from .core.export import format_rank_table, read_adapter_ranks
+    from .core.adalora import format_rank_table, read_adapter_ranks
 
     path = Path(args.path)
     if (path / "adapter" / "adapter_config.json").exists():
@@ -261,7 +260,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export a finished run."""
-    from .core import export
+    from .core.export import exports as export
 
     run_dir = Path(args.run_dir)
     if args.as_lora:
@@ -279,8 +278,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_init_config(args: argparse.Namespace) -> int:
     """Write a commented starting config."""
     from .core.atomic import atomic_write_text
-    from .core.config import commented_json
-    from .core.presets import demo_config
+    from .core.config import commented_json, demo_config
 
     path = Path(args.path)
     if path.exists() and not args.force:
@@ -307,7 +305,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:
     """Install the start-menu entry."""
-    from .desktop import install_desktop
+    from .app.desktop import install_desktop
 
     for path in install_desktop():
         print(f"Installed {path}")
@@ -316,7 +314,7 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
 
 def cmd_uninstall_desktop(args: argparse.Namespace) -> int:
     """Remove the start-menu entry."""
-    from .desktop import uninstall_desktop
+    from .app.desktop import uninstall_desktop
 
     for path in uninstall_desktop():
         print(f"Removed {path}")

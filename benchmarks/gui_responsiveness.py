@@ -75,8 +75,7 @@ def bench_config(model: str, steps: int, folder: Path):  # noqa: ANN201 - RunCon
     """The demo run (bundled MiniLM, support tickets), cut to ``steps`` optimizer steps; or tiny BERT."""
     import dataclasses
 
-    from adalora_studio.core.config import ModelConfig, with_section
-    from adalora_studio.core.presets import demo_config
+    from adalora_studio.core.config import ModelConfig, demo_config, with_section
 
     cfg = demo_config()
     if model == "tiny":
@@ -115,7 +114,7 @@ def measure_startup(repeats: int) -> list[float]:
 def headless_run(cfg, in_thread: bool = False) -> list:  # noqa: ANN001
     """The engine without Qt: in the main thread (as the CLI runs it) or in a plain ``threading.Thread`` (the
     worker's threading without Qt: isolates what the GUI costs from what running off the main thread does)."""
-    from adalora_studio.core.engine import run
+    from adalora_studio.core.training import run
 
     if not in_thread:
         return list(run(cfg))

@@ -31,7 +31,7 @@ EXE="$(cd "$BUNDLE" && pwd)/adalora-studio"
 PYTHONPATH=. "$PYTHON" - "$EXE" "$BUNDLE/adalora-studio.desktop" <<'PY'
 import sys
 from pathlib import Path
-from adalora_studio.desktop import render_desktop_entry
+from adalora_studio.app.desktop import render_desktop_entry
 Path(sys.argv[2]).write_text(render_desktop_entry([sys.argv[1]]), encoding="utf-8")
 PY
 cp resources/icons/adalora-studio.svg "$BUNDLE/adalora-studio.svg"

@@ -39,9 +39,8 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from adalora_studio.core.config import with_section
+    from adalora_studio.core.config import demo_config, with_section
     from adalora_studio.core.events import StepLogged
-    from adalora_studio.core.presets import demo_config
     from adalora_studio.gui.app import _application
     from adalora_studio.gui.main_window import MainWindow
 

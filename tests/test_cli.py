@@ -65,7 +65,7 @@ def test_validate_reports_rows_labels_ranks_and_steps(tmp_path: Path, tiny_bert_
     assert "init_r 4 -> target_r 2" in out
     for label in ("account", "billing", "feedback", "shipping", "technical"):
         assert label in out
-    from adalora_studio.core.validate import validate_run
+    from adalora_studio.core.training import validate_run
 
     plan = validate_run(cfg).plan  # parameter counts at init_r and target_r, as numbers and percentages
     params_line = next(line for line in out.splitlines() if line.startswith("Trainable adapter:"))

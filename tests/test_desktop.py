@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio import desktop, desktop_shortcuts
+from adalora_studio.app import desktop
+from adalora_studio.app import shortcuts as desktop_shortcuts
 from adalora_studio.core import paths
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -131,7 +132,7 @@ def test_desktop_and_logging_modules_import_no_qt_and_no_torch() -> None:
     root = Path(__file__).resolve().parents[1]
     code = (
         f"import sys; sys.path.insert(0, {str(root)!r}); "
-        "import adalora_studio.desktop, adalora_studio.desktop_shortcuts, adalora_studio.logging_setup; "
+        "import adalora_studio.app.desktop, adalora_studio.app.shortcuts, adalora_studio.app.logging_setup; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'torch', 'pyqtgraph')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
@@ -186,7 +187,7 @@ def test_windows_shortcut_runs_pythonw_and_reports_the_file(tmp_path: Path, monk
     for name in ("python.exe", "pythonw.exe"):
         (scripts / name).write_bytes(b"")
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(desktop_shortcuts, "_is_windows", lambda: True)
+    monkeypatch.setattr(desktop_shortcuts, "is_windows", lambda: True)
     monkeypatch.setattr(sys, "executable", str(scripts / "python.exe"))
     monkeypatch.setattr(desktop, "launcher_command", lambda: [str(scripts / "adalora-studio.exe")])
     monkeypatch.setitem(sys.modules, "pyshortcuts", type(sys)("pyshortcuts"))

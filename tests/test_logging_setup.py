@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from adalora_studio.app.logging_setup import current_log_file, log_file, setup_logging
 from adalora_studio.core import paths
-from adalora_studio.logging_setup import current_log_file, log_file, setup_logging
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from adalora_studio.app.progress import ProgressPrinter, format_duration
 from adalora_studio.core.events import Failed, RunStarted, StepLogged, Stopped
-from adalora_studio.progress import ProgressPrinter, format_duration
 
 RUN_DIR = "/runs/tickets-20260101-120000"
 

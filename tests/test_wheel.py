@@ -60,7 +60,7 @@ def test_installed_wheel_finds_its_own_resources_outside_the_checkout(wheel: Pat
     zipfile.ZipFile(wheel).extractall(site)  # a pure-Python wheel unpacked is its installed layout
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from adalora_studio.core import paths; from adalora_studio import desktop;"
+        "from adalora_studio.core import paths; from adalora_studio.app import desktop;"
         "print(json.dumps({'pkg': paths.__file__, 'res': str(paths.resources_dir()),"
         " 'csv': str(paths.demo_classification_file()), 'jsonl': str(paths.demo_causal_lm_file()),"
         " 'template': str(desktop.template_path()),"

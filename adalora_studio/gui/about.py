@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..app.logging_setup import current_log_file
 from ..core import paths
-from ..logging_setup import current_log_file
 
 PACKAGES = (("torch", "torch"), ("transformers", "transformers"), ("peft", "peft"),
             ("accelerate", "accelerate"), ("datasets", "datasets"))

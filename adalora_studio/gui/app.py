@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..app.identity import APP_ID
+
 EXIT_AFTER_SHOWN_ENV = "ADALORA_STUDIO_EXIT_AFTER_SHOWN"
-APP_ID = "adalora-studio"
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,12 @@ def run_app(config_path: str | None = None, start: bool = False, open_run: str |
     ``open_run``: replay a run folder in the dashboard.
     """
     from PySide6.QtCore import QTimer
-    from ..logging_setup import setup_logging
+
+    from ..app.logging_setup import setup_logging
 
     setup_logging("gui")
     app = _application()
-    from .theme import apply_theme, app_icon
+    from .theme import app_icon, apply_theme
 
     apply_theme(app)
     app.setWindowIcon(app_icon())

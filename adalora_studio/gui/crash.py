@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..logging_setup import current_log_file
+from ..app.logging_setup import current_log_file
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The one-time "Add AdaLoRA Studio to your start menu?" offer, shown after the main window appears.
 
 The main window calls :func:`offer_desktop_entry` once it is shown, passing its own
-:class:`~adalora_studio.gui.settings.SettingsStore` (the answer is remembered there as
+:class:`~adalora_studio.app.settings.SettingsStore` (the answer is remembered there as
 ``desktop_entry_offered``, so a second store must not overwrite it). The question is non-blocking (a
 window-modal box opened with ``open()``), asked at most once, and never when the entry already exists, on a
 headless platform, or in the smoke-test mode.
@@ -17,8 +17,8 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from .. import desktop
-from .settings import SettingsStore
+from ..app import desktop
+from ..app.settings import SettingsStore
 
 log = logging.getLogger(__name__)
 

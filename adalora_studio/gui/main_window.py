@@ -14,15 +14,15 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
+from ..app.identity import APP_ID
+from ..app.settings import SettingsStore
 from ..core import paths
 from ..core.config import RunConfig
 from ..core.errors import StudioError
 from .home import HomePage
-from .settings import SettingsStore
 
 log = logging.getLogger(__name__)
 
-APP_ID = "adalora-studio"
 WINDOW_TITLE = "AdaLoRA Studio"
 CLOSE_STOP, CLOSE_KEEP, CLOSE_CANCEL = "stop", "keep", "cancel"
 
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         return self._dashboard
 
     def _initial_wizard_config(self) -> RunConfig:
-        from ..core.presets import demo_config
+        from ..core.config import demo_config
 
         last = self.store.settings.last_wizard
         if last:
@@ -209,11 +209,11 @@ class MainWindow(QMainWindow):
 
     def start_demo(self) -> None:
         """Try the demo: bundled model + demo data + the Quick demo budget, straight to training."""
-        from ..core.model_source import bundled_model_available
-        from ..core.presets import demo_config
+        from ..core.config import demo_config
+        from ..core.model import bundled_model_available
 
         if not bundled_model_available():
-            from ..core.model_source import bundled_model_dir
+            from ..core.model import bundled_model_dir
 
             try:
                 bundled_model_dir()

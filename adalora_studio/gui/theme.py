@@ -16,9 +16,9 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from ..app.identity import APP_ID
 from ..core import paths
 
-APP_ID = "adalora-studio"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 THEME_ENV = "ADALORA_STUDIO_THEME"
 _APPLIED = "_adalora_theme_connected"

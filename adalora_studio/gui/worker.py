@@ -46,7 +46,7 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
     return message or type(exc).__name__, detail
 
 
-PRELOAD_MODULES = ("torch", "transformers", "peft", "datasets", "adalora_studio.core.engine")
+PRELOAD_MODULES = ("torch", "transformers", "peft", "datasets", "adalora_studio.core.training.engine")
 
 
 def preload_libraries(modules: tuple[str, ...] = PRELOAD_MODULES) -> list[str]:
@@ -105,7 +105,7 @@ class _Backend(QObject):
         step = 0
         try:
             if run_fn is None:
-                from ..core.engine import run as run_fn  # lazy: torch loads here, never in the GUI thread
+                from ..core.training import run as run_fn  # lazy: torch loads here, never in the GUI thread
             for event in run_fn(config, stop=stop, resume_from=resume_from):
                 step = getattr(event, "step", step) or step
                 pending.append(event)
@@ -202,7 +202,7 @@ class TorchWorker(QObject):
     # ------------------------------------------------------------------ training runs
 
     def start_run(self, config: Any, resume_from: str | Path | None = None, run_fn: RunFn | None = None) -> None:
-        """Start ``core.engine.run(config, stop, resume_from)`` in the worker thread.
+        """Start ``core.training.run(config, stop, resume_from)`` in the worker thread.
 
         ``run_fn`` replaces the engine (same signature; for tests and benchmarks). Raises RuntimeError if a run
         is already going: one run at a time.

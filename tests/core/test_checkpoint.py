@@ -7,20 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.core.checkpoint import (
+from adalora_studio.core.adalora import read_rank_pattern
+from adalora_studio.core.errors import RunError
+from adalora_studio.core.runs import latest_checkpoint, list_checkpoints
+from adalora_studio.core.training.checkpoint import (
     TrainState,
     capture_rng,
-    latest_checkpoint,
-    list_checkpoints,
     load_checkpoint,
     restore_model_state,
     restore_rng,
     save_checkpoint,
 )
-from adalora_studio.core.errors import RunError
-from adalora_studio.core.ranks import read_rank_pattern
-from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
-from tests.core.engine_fixtures import hand_built_adalora, random_batch, train_by_hand
+from tests.core.engine_fixtures import (
+    hand_built_adalora,
+    random_batch,
+    torch_single_thread,  # noqa: F401  (autouse fixture)
+    train_by_hand,
+)
 
 
 def _continue(model, opt, sched, start: int, steps: int) -> None:
@@ -100,7 +103,7 @@ def test_keep_last_n_and_incomplete_folders_are_ignored(tiny_bert_dir: Path, tmp
 
 def test_a_save_interrupted_midway_leaves_the_previous_checkpoints(tiny_bert_dir: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import adalora_studio.core.checkpoint as checkpoint
+    import adalora_studio.core.training.checkpoint as checkpoint
 
     model, opt, sched = _make(tiny_bert_dir)
     root = tmp_path / "checkpoints"

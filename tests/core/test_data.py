@@ -9,7 +9,7 @@ import pytest
 
 from adalora_studio.core.config import RunConfig, with_section
 from adalora_studio.core.data import detect_format, inspect_dataset, load_table, preview_data
-from adalora_studio.core.data_columns import (
+from adalora_studio.core.data.columns import (
     guess_label_column,
     guess_prompt_column,
     guess_response_column,
@@ -283,7 +283,7 @@ def test_preview_of_demo_csv() -> None:
 
 
 def test_preview_reads_only_the_start_of_a_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import adalora_studio.core.data_preview as data_preview
+    import adalora_studio.core.data.preview as data_preview
 
     monkeypatch.setattr(data_preview, "_budget", lambda n: 64 * 1024)
     row = "a customer message of moderate length for the estimate,billing\n"
@@ -358,7 +358,7 @@ def test_csv_column_type_changing_after_the_first_chunk_reads_as_text(tmp_path: 
 
 
 def test_bad_byte_offset_across_read_chunks(tmp_path: Path) -> None:
-    from adalora_studio.core.data_diagnose import find_bad_utf8
+    from adalora_studio.core.data.diagnose import find_bad_utf8
 
     path = tmp_path / "long.csv"
     head = b"a" * ((1 << 20) - 1) + "\u00e9".encode() + b"\n"  # the two-byte character straddles the 1 MiB chunk

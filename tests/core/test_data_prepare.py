@@ -13,8 +13,14 @@ import pytest
 
 from adalora_studio.core import paths
 from adalora_studio.core.config import RunConfig, with_section
-from adalora_studio.core.data import IGNORE_INDEX, inspect_dataset, make_collator, prepare_data
-from adalora_studio.core.data_columns import sort_label_names, split_indices
+from adalora_studio.core.data import (
+    IGNORE_INDEX,
+    inspect_dataset,
+    make_collator,
+    prepare_data,
+    sort_label_names,
+    split_indices,
+)
 from adalora_studio.core.errors import DataError
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"

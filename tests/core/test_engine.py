@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.core.engine import Engine
+from adalora_studio.core.adalora import read_rank_pattern
 from adalora_studio.core.events import (
     CheckpointSaved,
     EvalLogged,
@@ -20,11 +20,13 @@ from adalora_studio.core.events import (
     Stopped,
     StopToken,
 )
-from adalora_studio.core.eventlog import read_run_events
-from adalora_studio.core.ranks import read_rank_pattern
-from adalora_studio.core.runs import RunFolder
-from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
-from tests.core.engine_fixtures import bert_config, small_classification_csv
+from adalora_studio.core.runs import RunFolder, read_run_events
+from adalora_studio.core.training import Engine
+from tests.core.engine_fixtures import (
+    bert_config,
+    small_classification_csv,
+    torch_single_thread,  # noqa: F401  (autouse fixture)
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +53,9 @@ def _reference_loop(cfg):
     from torch.utils.data import DataLoader, RandomSampler
     from transformers import get_linear_schedule_with_warmup
 
+    from adalora_studio.core.adalora import make_plan
     from adalora_studio.core.data import inspect_dataset, make_collator, prepare_data
-    from adalora_studio.core.models import describe_model, load_model_and_tokenizer
-    from adalora_studio.core.plan import make_plan
+    from adalora_studio.core.model import describe_model, load_model_and_tokenizer
 
     t, b = cfg.training, cfg.budget
     summary = inspect_dataset(cfg)
@@ -218,7 +220,7 @@ def test_stop_is_honoured_within_one_step(tiny_bert_dir: Path, tickets: Path, tm
 
 def test_non_finite_loss_fails_naming_the_step_and_keeps_the_last_good_checkpoint(
         tiny_bert_dir: Path, tickets: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import adalora_studio.core.run_setup as run_setup
+    import adalora_studio.core.training.session as run_setup
 
     real_build = run_setup.build_peft_model
     forwards = {"n": 0}
@@ -266,7 +268,7 @@ def test_out_of_memory_and_unexpected_errors_end_as_failed(
         error: str, expected: str) -> None:
     import torch
 
-    import adalora_studio.core.run_setup as run_setup
+    import adalora_studio.core.training.session as run_setup
 
     real_build = run_setup.build_peft_model
     forwards = {"n": 0}
@@ -297,7 +299,7 @@ def test_processes_with_another_rank_pattern_are_named() -> None:
     """The multi-process agreement check, with an accelerator stand-in whose process 1 holds ``other``."""
     import torch
 
-    from adalora_studio.core.engine_support import (
+    from adalora_studio.core.training.processes import (
         pattern_fingerprint,
         pattern_mismatch_message,
         processes_with_other_pattern,

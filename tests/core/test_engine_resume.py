@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.core.engine import Engine
+from adalora_studio.core.adalora import read_rank_pattern
 from adalora_studio.core.events import EvalLogged, Finished, RanksUpdated, RunStarted, StepLogged, Stopped, StopToken
-from adalora_studio.core.eventlog import read_run_events
-from adalora_studio.core.ranks import read_rank_pattern
-from adalora_studio.core.runs import RunFolder
-from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
-from tests.core.engine_fixtures import bert_config, small_classification_csv, small_instructions_jsonl
+from adalora_studio.core.runs import RunFolder, read_run_events
+from adalora_studio.core.training import Engine
+from tests.core.engine_fixtures import (
+    bert_config,
+    small_classification_csv,
+    small_instructions_jsonl,
+    torch_single_thread,  # noqa: F401  (autouse fixture)
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +87,10 @@ def test_eval_with_the_mask_equals_the_reloaded_adapters_eval(tiny_bert_dir: Pat
     import torch
     from peft import PeftModel
 
+    from adalora_studio.core.adalora import rank_mask_applied
     from adalora_studio.core.data import make_collator, prepare_data
-    from adalora_studio.core.evaluation import evaluate
-    from adalora_studio.core.models import load_model_and_tokenizer
-    from adalora_studio.core.ranks import rank_mask_applied
-    from adalora_studio.core.training_setup import make_eval_loader
+    from adalora_studio.core.model import load_model_and_tokenizer
+    from adalora_studio.core.training import evaluate, make_eval_loader
 
     cfg = bert_config(tiny_bert_dir, tickets, tmp_path, max_steps=19,
                       budget={"tinit": 0.1, "tfinal": 0.0, "delta_t": 4})
@@ -118,7 +120,7 @@ def test_gpt2_conv1d_causal_lm_run(tiny_gpt2_dir: Path, tmp_path: Path) -> None:
     from peft import PeftModel
 
     from adalora_studio.core.config import BudgetConfig, DataConfig
-    from adalora_studio.core.models import load_model_and_tokenizer
+    from adalora_studio.core.model import load_model_and_tokenizer
 
     base_cfg = bert_config(tiny_gpt2_dir, tmp_path, tmp_path / "runs", max_steps=10, batch_size=4)
     cfg = replace(base_cfg, task="causal-lm",

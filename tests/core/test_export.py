@@ -13,19 +13,11 @@ import pytest
 torch = pytest.importorskip("torch")
 peft = pytest.importorskip("peft")
 
+from adalora_studio.core.adalora import adalora_to_lora, format_rank_table, normalize_rank_key, read_adapter_ranks  # noqa: E402,E501
 from adalora_studio.core.config import ModelConfig, RunConfig  # noqa: E402
 from adalora_studio.core.errors import ModelError  # noqa: E402
-from adalora_studio.core.export import (  # noqa: E402
-    adalora_to_lora,
-    export_as_lora,
-    export_merged,
-    format_rank_table,
-    inspect_adapter,
-    read_adapter_ranks,
-)
-from adalora_studio.core.export_lora import publish_dir  # noqa: E402
-from adalora_studio.core.models import load_model_and_tokenizer  # noqa: E402
-from adalora_studio.core.ranks import normalize_rank_key  # noqa: E402
+from adalora_studio.core.export import export_as_lora, export_merged, inspect_adapter, publish_dir  # noqa: E402
+from adalora_studio.core.model import load_model_and_tokenizer  # noqa: E402
 from adalora_studio.core.runs import create_run_folder  # noqa: E402
 
 LABELS = ["billing", "bug", "login"]

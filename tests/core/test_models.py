@@ -12,11 +12,11 @@ import pytest
 
 from adalora_studio.core.config import ModelConfig
 from adalora_studio.core.errors import ConfigError, ModelError
-from adalora_studio.core.model_source import hub_reachable
-from adalora_studio.core.models import (
+from adalora_studio.core.model import (
     bundled_model_available,
     bundled_model_dir,
     describe_model,
+    hub_reachable,
     load_model_and_tokenizer,
     matrix_type_of,
     select_targets,

@@ -9,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from adalora_studio.core.config import BudgetConfig, ModelConfig, RunConfig, TrainingConfig, with_section
-from adalora_studio.core.errors import ConfigError, ConfigErrors
-from adalora_studio.core.events import PHASE_BUDGETING, PHASE_FINAL, PHASE_WARMUP
-from adalora_studio.core.models import AdaptableMatrix, ModelInfo, describe_model
-from adalora_studio.core.plan import (
+from adalora_studio.core.adalora import (
     RunPlan,
-    adalora_kwargs,
     adapter_params,
     budget_at,
     budget_curve,
@@ -24,6 +19,10 @@ from adalora_studio.core.plan import (
     optimizer_steps,
     resolve_ranks,
 )
+from adalora_studio.core.config import BudgetConfig, ModelConfig, RunConfig, TrainingConfig, with_section
+from adalora_studio.core.errors import ConfigError, ConfigErrors
+from adalora_studio.core.events import PHASE_BUDGETING, PHASE_FINAL, PHASE_WARMUP
+from adalora_studio.core.model import AdaptableMatrix, ModelInfo, describe_model
 
 # tiny BERT: per layer 4 attention matrices 32x32 (65 params per rank) + ffn 32x64 and 64x32 (97 each)
 PER_RANK = 2 * (4 * 65 + 2 * 97)
@@ -205,17 +204,18 @@ def test_budget_phases_and_curve(tiny_bert_dir: Path, bert_info: ModelInfo) -> N
     assert [s for s in range(100) if is_mask_step(s, plan)] == [20, 30, 40, 50, 60, 70, 80]
 
 
-def _peft_model(base: Any, targets: tuple[str, ...], **kw: Any) -> Any:
-    from peft import AdaLoraConfig, TaskType, get_peft_model
+def _peft_model(base: Any, cfg: RunConfig, plan: RunPlan) -> Any:
+    """The model exactly as the engine builds it (the one AdaLoraConfig builder)."""
+    from adalora_studio.core.adalora import build_peft_model
 
-    config = AdaLoraConfig(task_type=TaskType.SEQ_CLS, **kw)
-    assert config.target_modules == set(targets)
-    return get_peft_model(copy.deepcopy(base), config)
+    model = build_peft_model(copy.deepcopy(base), cfg, plan)
+    assert model.peft_config["default"].target_modules == set(plan.target_modules)
+    return model
 
 
 @pytest.fixture(scope="module")
 def bert_base(tiny_bert_dir: Path) -> tuple[Any, Any]:
-    from adalora_studio.core.models import load_model_and_tokenizer
+    from adalora_studio.core.model import load_model_and_tokenizer
 
     return load_model_and_tokenizer(ModelConfig(source="folder", path=str(tiny_bert_dir)), "text-classification",
                                     ["a", "b"])
@@ -231,7 +231,7 @@ def test_budget_at_matches_peft(
 ) -> None:
     cfg = run_cfg(tiny_bert_dir, tinit=tinit, tfinal=tfinal, delta_t=delta_t, init_r=init_r, target_r=target_r)
     plan = make_plan(with_section(cfg, "training", max_steps=max_steps), 200, bert_info)
-    model = _peft_model(bert_base[0], plan.target_modules, **adalora_kwargs(plan, cfg.budget))
+    model = _peft_model(bert_base[0], cfg, plan)
     ra = model.base_model.rankallocator
     assert (ra.init_bgt, ra.target_bgt) == (plan.init_budget, plan.target_budget)
     assert len(ra.name_set) == plan.n_targets
@@ -250,7 +250,7 @@ def test_allocation_follows_budget_in_training(
 
     cfg = run_cfg(tiny_bert_dir, tinit=0.2, tfinal=0.2, delta_t=2, init_r=6, target_r=2)
     plan = make_plan(with_section(cfg, "training", max_steps=10), 200, bert_info)
-    model = _peft_model(bert_base[0], plan.target_modules, **adalora_kwargs(plan, cfg.budget))
+    model = _peft_model(bert_base[0], cfg, plan)
     tok = bert_base[1]
     torch.manual_seed(0)
     batch = tok(["my password reset is broken", "refund my order please", "the app is slow", "thanks"],
@@ -284,7 +284,7 @@ def test_importing_models_and_plan_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, adalora_studio.core.plan, adalora_studio.core.models; "
+    code = ("import sys, adalora_studio.core.adalora.plan, adalora_studio.core.model.discovery; "
             "print(sorted(m for m in ('torch', 'transformers', 'peft', 'PySide6') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])

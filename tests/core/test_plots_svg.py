@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from adalora_studio.core.events import EvalLogged, MatrixRank, RanksUpdated, StepLogged, event_to_json
-from adalora_studio.core.plots_svg import ema, write_run_plots
+from adalora_studio.core.export.plots_svg import ema, write_run_plots
 
 
 def _write_log(run_dir: Path) -> None:

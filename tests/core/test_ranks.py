@@ -8,16 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.core.events import MatrixRank, RanksUpdated
-from adalora_studio.core.ranks import (
+from adalora_studio.core.adalora import (
     normalize_rank_key,
     rank_mask_applied,
     read_rank_pattern,
     triplet_scores,
     write_rank_tables,
 )
-from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
-from tests.core.engine_fixtures import hand_built_adalora, random_batch, train_by_hand
+from adalora_studio.core.events import MatrixRank, RanksUpdated
+from tests.core.engine_fixtures import (
+    hand_built_adalora,
+    random_batch,
+    torch_single_thread,  # noqa: F401  (autouse fixture)
+    train_by_hand,
+)
 
 
 @pytest.mark.parametrize("key", [

@@ -12,20 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.core import atomic, eventlog, runs
+from adalora_studio.core import atomic
 from adalora_studio.core.config import RunConfig, with_section
 from adalora_studio.core.errors import RunError
 from adalora_studio.core.events import CheckpointSaved, Finished, LogMessage, StepLogged, event_to_json
-from adalora_studio.core.lock import RunLock, lock_is_stale, read_lock
 from adalora_studio.core.runs import (
     EventLog,
     RunFolder,
+    RunLock,
     create_run_folder,
+    eventlog,
     follow_events,
     list_runs,
+    lock_is_stale,
+    read_lock,
     read_run_events,
     sanitize_run_name,
 )
+from adalora_studio.core.runs import folder as runs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -377,7 +381,7 @@ def test_lock_held_by_another_process_then_taken_over_after_it_dies(tmp_path: Pa
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from adalora_studio.core.lock import RunLock
+        from adalora_studio.core.runs.lock import RunLock
         lock = RunLock({str(tmp_path)!r}, app="cli").acquire()
         print("locked", flush=True)
         sys.stdin.read()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio import desktop
+from adalora_studio.app import desktop
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

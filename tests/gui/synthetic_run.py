@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 
+from adalora_studio.core.adalora import scheduled_budget
 from adalora_studio.core.events import (
     CheckpointSaved,
     EvalLogged,
@@ -22,7 +23,6 @@ from adalora_studio.core.events import (
     StepLogged,
     Stopped,
 )
-from adalora_studio.gui.dashboard.state import budget_at
 
 TYPES = ("query", "key", "value", "attn_out", "ffn_in", "ffn_out")
 MODULES = {
@@ -57,7 +57,7 @@ def synthetic_events(total_steps: int = 60, n_layers: int = 3, init_r: int = 12,
                                  grad_norm=0.5, samples_per_s=160.0, elapsed_s=step * 0.1,
                                  eta_s=(total_steps - step) * 0.1, time=t))
         index = step - 1
-        budget = budget_at(index, init_r * n, target_r * n, tinit, tfinal, total_steps)
+        budget = scheduled_budget(index, init_r * n, target_r * n, tinit, tfinal, total_steps)[0]
         masks = index > tinit and (index > total_steps - tfinal or index % delta_t == 0)
         if masks and sum(ranks.values()) != budget:
             ranks = _allocate(budget, names, weights, init_r)

@@ -10,9 +10,9 @@ from PySide6.QtCore import qVersion
 from PySide6.QtGui import QGuiApplication
 
 from adalora_studio import __version__
+from adalora_studio.app.logging_setup import setup_logging
 from adalora_studio.core import paths
 from adalora_studio.gui.about import AboutDialog
-from adalora_studio.logging_setup import setup_logging
 
 
 def test_about_lists_real_versions_device_and_folders(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtGui import QGuiApplication
 
+from adalora_studio.app.logging_setup import setup_logging
 from adalora_studio.gui.crash import CrashDialog, install_crash_handler, make_report
-from adalora_studio.logging_setup import setup_logging
 
 pytestmark = pytest.mark.qt_no_exception_capture  # our hook, not pytest-qt's, must see the exceptions
 

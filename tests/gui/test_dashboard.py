@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from adalora_studio.core.adalora import scheduled_budget
 from adalora_studio.core.events import (
     Failed,
     LogMessage,
@@ -19,7 +20,7 @@ from adalora_studio.core.events import (
     event_to_json,
 )
 from adalora_studio.gui.dashboard.dashboard import Dashboard
-from adalora_studio.gui.dashboard.state import DashboardState, budget_at, rank_grid
+from adalora_studio.gui.dashboard.state import DashboardState, rank_grid
 from tests.gui.synthetic_run import synthetic_events
 
 
@@ -134,7 +135,7 @@ def test_replay_of_a_killed_run_shows_interrupted_and_offers_resume(tmp_path: Pa
 
 
 def test_live_run_folder_is_followed(tmp_path: Path, dashboard: Dashboard, qtbot) -> None:
-    from adalora_studio.core.lock import LOCK_NAME
+    from adalora_studio.core.runs import LOCK_NAME
 
     events = synthetic_events(total_steps=30, n_layers=1, run_dir=str(tmp_path))
     log = tmp_path / "events.jsonl"
@@ -208,8 +209,8 @@ def test_budget_schedule_follows_peft_formula() -> None:
     total, tinit, tfinal, init_bgt, target_bgt = 100, 10, 20, 72, 48
     expected = {0: 72, 10: 72, 11: 70, 45: 51, 79: 48, 80: 48, 81: 48, 99: 48}
     for step, budget in expected.items():
-        assert budget_at(step, init_bgt, target_bgt, tinit, tfinal, total) == budget, step
-    curve = [budget_at(s, init_bgt, target_bgt, tinit, tfinal, total) for s in range(total)]
+        assert scheduled_budget(step, init_bgt, target_bgt, tinit, tfinal, total)[0] == budget, step
+    curve = [scheduled_budget(s, init_bgt, target_bgt, tinit, tfinal, total)[0] for s in range(total)]
     assert all(a >= b for a, b in zip(curve, curve[1:]))
 
 

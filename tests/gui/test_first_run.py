@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from adalora_studio import desktop
+from adalora_studio.app import desktop
+from adalora_studio.app.settings import SettingsStore
 from adalora_studio.gui import first_run
-from adalora_studio.gui.settings import SettingsStore
 
 
 @pytest.fixture

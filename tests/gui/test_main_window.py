@@ -15,13 +15,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
+from adalora_studio.app.settings import SettingsStore, settings_path
 from adalora_studio.core import paths
-from adalora_studio.core.config import DataConfig, ModelConfig, RunConfig, with_section
+from adalora_studio.core.config import DataConfig, ModelConfig, RunConfig, demo_config, with_section
 from adalora_studio.core.events import Event, Finished, Stopped, StopToken
-from adalora_studio.core.presets import demo_config
 from adalora_studio.gui import main_window as mw
 from adalora_studio.gui.main_window import MainWindow
-from adalora_studio.gui.settings import SettingsStore, settings_path
 from adalora_studio.gui.worker import TorchWorker
 from tests.gui.synthetic_run import synthetic_events
 
@@ -36,9 +35,9 @@ def _run_python(code: str, env: dict[str, str] | None = None) -> subprocess.Comp
 
 
 def test_importing_the_app_imports_no_torch() -> None:
-    # The wizard computes the plan and the b(t) curve on the GUI thread: core.plan and core.models must stay light.
+    # The wizard computes the plan and the b(t) curve on the GUI thread: core.adalora and core.model must stay light.
     code = ("import sys, json\nimport adalora_studio.gui.app, adalora_studio.gui.main_window\n"
-            "import adalora_studio.gui.wizard.wizard, adalora_studio.core.plan, adalora_studio.core.models\n"
+            "import adalora_studio.gui.wizard.wizard, adalora_studio.core.adalora.plan, adalora_studio.core.model.discovery\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,))
     out = _run_python(code)
     assert out.returncode == 0, out.stderr

@@ -13,9 +13,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from adalora_studio.core import paths
-from adalora_studio.core.config import DataConfig, ModelConfig, RunConfig, with_section
+from adalora_studio.core.config import DataConfig, ModelConfig, RunConfig, demo_config, with_section
 from adalora_studio.core.events import Event, Finished, StepLogged, Stopped, StopToken
-from adalora_studio.core.presets import demo_config
 from adalora_studio.gui import exports
 from adalora_studio.gui.dashboard import dashboard as dashboard_module
 from adalora_studio.gui.main_window import MainWindow
@@ -27,7 +26,7 @@ TOTAL_STEPS = 24
 def _paced_engine(config: RunConfig, stop: StopToken, resume_from: object = None) -> Iterator[Event]:
     """The real engine, pausing briefly after each step so the GUI's Stop lands mid-run (a tiny model trains
     faster than the dashboard redraws)."""
-    from adalora_studio.core.engine import run
+    from adalora_studio.core.training import run
 
     for event in run(config, stop, resume_from):
         yield event

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from adalora_studio.core.engine import Engine
-from adalora_studio.core.eventlog import read_run_events
 from adalora_studio.core.events import Failed, Stopped, StopToken
-from adalora_studio.core.runs import RunFolder
+from adalora_studio.core.runs import RunFolder, read_run_events
+from adalora_studio.core.training import Engine
 from adalora_studio.gui.main_window import MainWindow
 from adalora_studio.gui.worker import TorchWorker
 from tests.core.engine_fixtures import bert_config, small_classification_csv
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 HOLD_LOCK = (
     "import sys; sys.path.insert(0, sys.argv[1])\n"
-    "from adalora_studio.core.runs import RunFolder\n"
+    "from adalora_studio.core.runs.folder import RunFolder\n"
     "lock = RunFolder(sys.argv[2]).lock(app='cli').acquire()\n"
     "print('held', flush=True)\n"
     "sys.stdin.read()\n"

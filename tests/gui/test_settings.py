@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.core.presets import demo_config
-from adalora_studio.gui.settings import MAX_RECENT, SETTINGS_VERSION, Settings, SettingsStore, parse_settings, settings_path
+from adalora_studio.app.settings import (
+    MAX_RECENT,
+    SETTINGS_VERSION,
+    Settings,
+    SettingsStore,
+    parse_settings,
+    settings_path,
+)
+from adalora_studio.core.config import demo_config
 
 
 def test_settings_live_under_config_dir(isolated_home: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication
 
-from adalora_studio.gui.theme import apply_theme, app_icon, is_dark
+from adalora_studio.gui.theme import app_icon, apply_theme, is_dark
 
 
 def test_icon_has_every_png_size_and_scales(qapp: QApplication) -> None:

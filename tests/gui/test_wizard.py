@@ -9,8 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from adalora_studio.core import paths
-from adalora_studio.core.config import ModelConfig, RunConfig, load_config, with_section
-from adalora_studio.core.presets import BUDGET_PRESETS, demo_config
+from adalora_studio.core.config import BUDGET_PRESETS, ModelConfig, RunConfig, demo_config, load_config, with_section
 from adalora_studio.gui.wizard.wizard import Wizard
 from adalora_studio.gui.worker import TorchWorker
 

@@ -61,7 +61,7 @@ def test_job_error_arrives_as_failed_signal(qtbot, worker) -> None:
 
 
 def _fake_engine(events: list[Event], delay_s: float = 0.0):  # noqa: ANN202
-    """A stand-in for core.engine.run that replays events, honouring the stop token between steps."""
+    """A stand-in for core.training.run that replays events, honouring the stop token between steps."""
 
     def run(config: object, stop: StopToken | None = None, resume_from: object = None) -> Iterator[Event]:
         threads.append(threading.get_ident())

@@ -160,7 +160,7 @@ class Dashboard(QWidget):
     def _load_history(self, resumed: RunStarted) -> None:
         """A resumed run arrives on an empty dashboard: first replay what its folder logged before the resume."""
         from ...core.errors import StudioError
-        from ...core.eventlog import read_run_events
+        from ...core.runs import read_run_events
 
         try:
             history = read_run_events(resumed.run_dir)

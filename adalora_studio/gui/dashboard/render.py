@@ -28,7 +28,7 @@ def render_dashboard(events: Iterable[Event] | str | Path, path: str | Path, siz
     ``upto_step`` stops the feed at that optimizer step, showing the run as it looked mid-run. Needs a
     QApplication (offscreen is fine).
     """
-    from ...core.eventlog import read_run_events
+    from ...core.runs import read_run_events
     from .dashboard import Dashboard
 
     if isinstance(events, (str, Path)):

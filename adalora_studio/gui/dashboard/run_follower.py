@@ -7,8 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...core.events import TERMINAL_EVENTS
-from ...core.eventlog import EVENTS_NAME, follow_events
-from ...core.lock import LOCK_NAME, live_holder
+from ...core.runs import EVENTS_NAME, LOCK_NAME, follow_events, live_holder
 from .state import DashboardState
 
 POLL_INTERVAL_MS = 500

@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ...core.adalora import scheduled_budget
 from ...core.events import (
     CheckpointSaved,
     EvalLogged,
@@ -87,20 +88,6 @@ class LogLine:
     level: str
     """info | warning | error"""
     message: str
-
-
-def budget_at(step_index: int, init_bgt: int, target_bgt: int, tinit: int, tfinal: int, total: int) -> int:
-    """The budget b(t) at 0-based optimizer-step index ``step_index``, exactly as peft's
-    ``RankAllocator.budget_schedule`` computes it (warm-up at init, cubic decrease, fixed final phase)."""
-    if step_index <= tinit:
-        return init_bgt
-    if step_index > total - tfinal:
-        return target_bgt
-    span = total - tfinal - tinit
-    if span <= 0:
-        return target_bgt
-    mul = 1 - (step_index - tinit) / span
-    return int((init_bgt - target_bgt) * (mul**3) + target_bgt)
 
 
 def pick_metric(metrics: dict[str, float]) -> str | None:
@@ -313,7 +300,7 @@ class DashboardState:
         init_bgt, target_bgt = s.init_r * s.n_matrices, s.target_r * s.n_matrices
         x = np.arange(1, s.total_steps + 1, dtype=np.float64)
         y = np.fromiter(
-            (budget_at(i, init_bgt, target_bgt, s.tinit_steps, s.tfinal_steps, s.total_steps)
+            (scheduled_budget(i, init_bgt, target_bgt, s.tinit_steps, s.tfinal_steps, s.total_steps)[0]
              for i in range(s.total_steps)),
             dtype=np.float64, count=s.total_steps)
         return x, y

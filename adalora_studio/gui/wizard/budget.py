@@ -6,13 +6,21 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ...core.config import BudgetConfig
+from ...core.config import BUDGET_PRESETS, BudgetConfig
 from ...core.errors import ConfigError, ConfigErrors, StudioError
-from ...core.presets import BUDGET_PRESETS
 from .honest_meter import HonestMeter
 from .page import InlineMessage, WizardPage, tip
 from .schedule_plot import SchedulePlot
@@ -25,8 +33,8 @@ CUSTOM = "Custom"
 
 
 def compute_plan(cfg: Any, n_train: int, info: Any) -> tuple[Any, list[int]]:
-    """``core.plan.make_plan`` and ``budget_curve``: pure arithmetic (no torch), cheap enough for the GUI thread."""
-    from ...core.plan import budget_curve, make_plan
+    """``core.adalora.make_plan`` and ``budget_curve``: pure arithmetic (no torch), cheap enough for the GUI thread."""
+    from ...core.adalora import budget_curve, make_plan
 
     plan = make_plan(cfg, n_train, info)
     return plan, list(budget_curve(plan))
@@ -312,7 +320,7 @@ class BudgetPage(WizardPage):
             self.tree.set_matrices(None, [])
             self.targets_label.setText("Choose a model on the first page.")
             return
-        from ...core.models import select_targets
+        from ...core.model import select_targets
 
         try:
             chosen = [m.module for m in select_targets(info, self.state.config.budget.target_modules)]

@@ -8,17 +8,29 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core import paths
 from ...core.config import DATA_FORMATS
 from . import jobs
-from .recent_button import RecentButton
 from .jobs import Problem
 from .page import InlineMessage, WizardPage, tip
 from .preview_model import PreviewTableModel
+from .recent_button import RecentButton
 from .state import WizardState
 
 FILE_FILTER = "Data files (*.csv *.tsv *.json *.jsonl *.parquet);;All files (*)"

@@ -37,7 +37,7 @@ class HonestMeter(QGroupBox):
         grid.addWidget(self.kept_label, 5, 0)
 
     def show_plan(self, plan: Any) -> None:
-        """Show a ``core.plan.RunPlan`` (None: unknown yet)."""
+        """Show a ``core.adalora.RunPlan`` (None: unknown yet)."""
         if plan is None:
             for bar in (self.memory_bar, self.kept_bar):
                 bar.setValue(0)

@@ -1,6 +1,6 @@
 """Work the wizard sends to the TorchWorker. Plain functions, no Qt: they run on the worker thread.
 
-Each imports its core module inside the function, because ``core.models`` and ``core.data`` may import torch,
+Each imports its core module inside the function, because ``core.model`` and ``core.data`` may import torch,
 transformers or datasets at module level and the GUI thread must never pay for (or run) those imports.
 """
 
@@ -17,11 +17,11 @@ OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def describe(model_cfg: ModelConfig, task: str) -> Any:
-    """``core.models.describe_model`` (meta device, no weights): architecture, parameters, adaptable matrices."""
-    from ...core.models import bundled_model_available, describe_model
+    """``core.model.describe_model`` (meta device, no weights): architecture, parameters, adaptable matrices."""
+    from ...core.model import bundled_model_available, describe_model
 
     if model_cfg.source == "bundled" and not bundled_model_available():
-        from ...core.models import bundled_model_dir
+        from ...core.model import bundled_model_dir
 
         bundled_model_dir()  # raises ModelError with the pip command that installs the bundled model
     return describe_model(model_cfg, task)
@@ -87,8 +87,8 @@ def probe_devices() -> dict[str, Any]:
 
 def hub_unavailable_reason() -> str | None:
     """Why the model hub cannot be used now, or None when it is reachable. Call off the GUI thread (it may wait
-    for a TCP connection, up to ``core.model_source.HUB_CONNECT_TIMEOUT_S``)."""
-    from ...core.model_source import hub_offline, hub_reachable
+    for a TCP connection, up to ``core.model.sources.HUB_CONNECT_TIMEOUT_S``)."""
+    from ...core.model import hub_offline, hub_reachable
 
     if hub_offline():
         names = [f"{v}={os.environ[v]}" for v in OFFLINE_VARS if os.environ.get(v)]

@@ -49,7 +49,7 @@ class SchedulePlot(pg.PlotWidget):
         self.addItem(self.empty_text)
 
     def show_curve(self, budgets: Sequence[int], tinit_steps: int, tfinal_steps: int, target_budget: int) -> None:
-        """Draw b(t) for optimizer steps 0..len(budgets) - 1 (``core.plan.budget_curve``) and shade the phases."""
+        """Draw b(t) for optimizer steps 0..len(budgets) - 1 (``core.adalora.budget_curve``) and shade the phases."""
         n = len(budgets)
         self.empty_text.setText("")
         for axis in ("left", "bottom"):

@@ -35,7 +35,7 @@ class WizardState(QObject):
     config_changed = Signal(object)
     """The RunConfig changed (any section)."""
     model_info_changed = Signal(object)
-    """A ``core.models.ModelInfo`` or None (unknown / discovering / failed)."""
+    """A ``core.model.ModelInfo`` or None (unknown / discovering / failed)."""
     data_summary_changed = Signal(object)
     """A ``core.data.DataSummary`` or None."""
     devices_changed = Signal(object)

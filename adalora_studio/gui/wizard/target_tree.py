@@ -14,7 +14,7 @@ def compact_targets(info: Any, checked: Sequence[str]) -> tuple[str, ...]:
     """The shortest ``budget.target_modules`` naming exactly ``checked`` (full module paths).
 
     ``()`` when the checked set is the architecture's default; whole matrix types by name (``query``) when all of
-    a type are checked; full paths for the rest. ``core.models.select_targets`` reads all three forms.
+    a type are checked; full paths for the rest. ``core.model.select_targets`` reads all three forms.
     """
     chosen = set(checked)
     if chosen == set(info.default_targets):

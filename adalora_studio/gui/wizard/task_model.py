@@ -9,16 +9,25 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QRadioButton, QVBoxLayout, QWidget,
+    QButtonGroup,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
 )
-
 from shiboken6 import isValid
 
 from ...core.config import ModelConfig
 from . import jobs
-from .recent_button import RecentButton
 from .page import InlineMessage, WizardPage, human_count, tip
+from .recent_button import RecentButton
 from .state import WizardState
 
 BUNDLED_TEXT = (

@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton, QSpinBox, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
 )
 
 from ...core import paths
 from ...core.config import DEVICES, PRECISIONS, SCHEDULERS
 from . import jobs
-from .recent_button import RecentButton
 from .page import InlineMessage, WizardPage, tip
+from .recent_button import RecentButton
 from .state import WizardState
 
 

@@ -1,0 +1,114 @@
+"""Everything that knows peft's AdaLoRA internals, and nothing else does (an import contract keeps it so).
+
+- :mod:`.plan` - optimizer steps, resolved ranks and the cubic budget schedule, mirroring peft's ``budget_schedule``;
+- :mod:`.build` - the ``AdaLoraConfig`` and the wrapped model; :mod:`.loss_tap` - the task loss before the
+  orthogonality term;
+- :mod:`.ranks` - the live allocation (``rank_pattern``), triplet scores, the mask applied for evaluation;
+- :mod:`.allocator_state` - the allocator's EMA state for exact resume; :mod:`.saving` - the adapter folder;
+- :mod:`.adapter_folder`, :mod:`.loading`, :mod:`.to_lora` - saved adapters: ranks, loading, conversion to LoRA.
+"""
+
+from __future__ import annotations
+
+from .adapter_folder import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    AdapterMatrixRank,
+    adapter_dir_of,
+    format_rank_table,
+    load_adapter_tensors,
+    normalized_rank_pattern,
+    read_adapter_config,
+    read_adapter_ranks,
+    tensor_shapes,
+)
+from .allocator_state import (
+    ALLOCATOR_DICTS,
+    allocator_tensors,
+    live_rank_pattern,
+    restore_allocation,
+    set_total_step,
+    split_allocator_tensors,
+    update_and_allocate,
+)
+from .build import adalora_config, build_peft_model, task_type
+from .loading import TASK_OF_PEFT_TASK_TYPE, load_adapter_model
+from .loss_tap import TaskLossTap
+from .plan import (
+    RANK_RATIO,
+    RunPlan,
+    adapter_params,
+    budget_at,
+    budget_curve,
+    is_mask_step,
+    make_plan,
+    optimizer_steps,
+    resolve_ranks,
+    scheduled_budget,
+)
+from .ranks import (
+    ADAPTER_NAME,
+    RANK_TABLE_COLUMNS,
+    adalora_model,
+    matrix_ranks,
+    normalize_rank_key,
+    rank_mask_applied,
+    rank_table_rows,
+    read_rank_pattern,
+    snapshot_ranks,
+    triplet_scores,
+    write_rank_tables,
+)
+from .saving import save_adapter
+from .to_lora import ADALORA_EPS, adalora_to_lora, read_adalora_source
+
+__all__ = [
+    "RANK_RATIO",
+    "RunPlan",
+    "adapter_params",
+    "resolve_ranks",
+    "optimizer_steps",
+    "make_plan",
+    "budget_at",
+    "scheduled_budget",
+    "is_mask_step",
+    "budget_curve",
+    "task_type",
+    "adalora_config",
+    "build_peft_model",
+    "TaskLossTap",
+    "ADAPTER_NAME",
+    "RANK_TABLE_COLUMNS",
+    "normalize_rank_key",
+    "adalora_model",
+    "read_rank_pattern",
+    "triplet_scores",
+    "matrix_ranks",
+    "snapshot_ranks",
+    "rank_mask_applied",
+    "rank_table_rows",
+    "write_rank_tables",
+    "ALLOCATOR_DICTS",
+    "live_rank_pattern",
+    "allocator_tensors",
+    "split_allocator_tensors",
+    "restore_allocation",
+    "set_total_step",
+    "update_and_allocate",
+    "save_adapter",
+    "CONFIG_NAME",
+    "WEIGHTS_NAME",
+    "AdapterMatrixRank",
+    "adapter_dir_of",
+    "read_adapter_config",
+    "tensor_shapes",
+    "load_adapter_tensors",
+    "normalized_rank_pattern",
+    "read_adapter_ranks",
+    "format_rank_table",
+    "TASK_OF_PEFT_TASK_TYPE",
+    "load_adapter_model",
+    "ADALORA_EPS",
+    "adalora_to_lora",
+    "read_adalora_source",
+]

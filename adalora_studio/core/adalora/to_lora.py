@@ -1,0 +1,165 @@
+"""AdaLoRA -> plain LoRA, by hand (peft refuses ``convert_to_lora``/``save_as_lora`` for AdaLoRA).
+
+AdaLoRA adds ``x @ (Q * Λ).T @ P.T * lora_alpha / (init_r + 1e-5)`` per matrix (peft: ``lora_A`` = Q,
+``lora_E`` = Λ, ``lora_B`` = P, masked triplets dropped). With the kept triplets i and rank r = |i| this is exactly
+the LoRA update ``x @ A.T @ B.T * alpha_L / r`` for
+
+    B = P[:, i]        A = diag(Λ_i) · Q[i, :] · lora_alpha / (init_r + 1e-5) · r / alpha_L
+
+with one global ``alpha_L`` (the largest rank) and per-module ranks in LoRA's ``rank_pattern``. No
+``alpha_pattern`` is used on purpose: tools that ignore it but take each tensor's rank from its shape
+(llama.cpp's GGUF converter, which uses ``alpha / rank`` per tensor) compute the same update. With
+``uniform_rank=True`` every matrix is zero-padded to the largest rank and no ``rank_pattern`` is written at all,
+for tools that ignore rank_pattern too. Conv1D (GPT-2) needs no transposition: LoRA and AdaLoRA both keep A as
+(r, in) and B as (out, r) and transpose only when merging (``fan_in_fan_out`` is carried over). Matrices pruned
+to rank 0 are left out; ``modules_to_save`` tensors (classifier heads) and biases are copied unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+from .adapter_folder import (
+    PEFT_PREFIX,
+    adapter_dir_of,
+    load_adapter_tensors,
+    natural_key,
+    normalized_rank_pattern,
+    read_adapter_config,
+    split_lora_key,
+)
+
+ADAPTER_NAME = "default"
+ADALORA_EPS = 1e-5
+"""peft adds this to init_r in the AdaLoRA scale."""
+
+
+def adalora_to_lora(
+    config: dict[str, Any], tensors: dict[str, Any], *, uniform_rank: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Convert a saved AdaLoRA adapter (config dict + tensors as peft saves them) to LoRA.
+
+    Returns ``(LoraConfig keyword arguments, LoRA tensors in peft's saved naming)``. Accepts tensors already
+    sliced to the kept triplets (what ``save_pretrained`` writes) or full-size ones plus ``rank_pattern``.
+    """
+    import torch
+
+    if str(config.get("peft_type", "")).upper() != "ADALORA":
+        raise ModelError(f"expected an AdaLoRA adapter, got peft_type {config.get('peft_type')!r}")
+    init_r = int(config["init_r"])
+    scale = float(config["lora_alpha"]) / (init_r + ADALORA_EPS)
+    pattern = normalized_rank_pattern(config) or {}
+
+    parts: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
+    for key, tensor in tensors.items():
+        split = split_lora_key(key)
+        if split is None:
+            extra[key] = tensor
+        else:
+            parts.setdefault(split[0], {})[split[1]] = tensor
+
+    folded: dict[str, tuple[Any, Any]] = {}
+    for module, p in parts.items():
+        missing = [name for name in ("lora_A", "lora_B", "lora_E") if name not in p]
+        if missing:
+            raise ModelError(f"adapter tensors for {module} lack {', '.join(missing)}; the adapter is incomplete")
+        q, e, pm = p["lora_A"], p["lora_E"], p["lora_B"]
+        mask = pattern.get(module)
+        if mask is not None and q.shape[0] == len(mask) and sum(mask) != len(mask):
+            index = torch.tensor(mask, dtype=torch.bool, device=q.device)
+            q, e, pm = q[index], e[index], pm[:, index]
+        elif mask is not None and q.shape[0] != sum(mask):
+            raise ModelError(
+                f"{module}: rank_pattern keeps {sum(mask)} triplets but the saved tensors hold {q.shape[0]}; "
+                "the adapter config and weights do not belong together"
+            )
+        if q.shape[0] == 0:
+            continue
+        a = q.double() * e.double().reshape(-1, 1) * scale
+        folded[module] = (a, pm.double())
+
+    if not folded:
+        raise ModelError("every adapted matrix was pruned to rank 0: there is nothing to export as LoRA")
+    ranks = {m: a.shape[0] for m, (a, _) in folded.items()}
+    r_max = max(ranks.values())
+    alpha = r_max
+    out: dict[str, Any] = {}
+    for module, (a, b) in folded.items():
+        dtype = parts[module]["lora_A"].dtype
+        r = a.shape[0]
+        if uniform_rank and r < r_max:
+            a = torch.cat([a, a.new_zeros(r_max - r, a.shape[1])], dim=0)
+            b = torch.cat([b, b.new_zeros(b.shape[0], r_max - r)], dim=1)
+        else:
+            a = a * (r / alpha)  # LoRA scales by alpha / r: undo it
+        out[f"{PEFT_PREFIX}{module}.lora_A.weight"] = a.to(dtype).contiguous()
+        out[f"{PEFT_PREFIX}{module}.lora_B.weight"] = b.to(dtype).contiguous()
+    for key, tensor in extra.items():
+        out[key] = tensor.contiguous()
+
+    modules = sorted(folded, key=natural_key)
+    rank_pattern = {} if uniform_rank or len(set(ranks.values())) == 1 else _ordered_pattern(ranks)
+    kwargs = {
+        "task_type": config.get("task_type"),
+        "base_model_name_or_path": config.get("base_model_name_or_path"),
+        "revision": config.get("revision"),
+        "r": r_max,
+        "lora_alpha": alpha,
+        "target_modules": modules,
+        "rank_pattern": rank_pattern,
+        "lora_dropout": float(config.get("lora_dropout") or 0.0),
+        "fan_in_fan_out": bool(config.get("fan_in_fan_out", False)),
+        "bias": config.get("bias") or "none",
+        "modules_to_save": config.get("modules_to_save"),
+        "inference_mode": True,
+    }
+    return kwargs, out
+
+
+def _ordered_pattern(ranks: dict[str, int]) -> dict[str, int]:
+    """``rank_pattern`` with longer keys first, checked with peft's own matcher.
+
+    peft matches a key as the regex ``(.*\\.)?KEY$`` and takes the first that matches, so a module whose path
+    is a suffix of another's must come after it.
+    """
+    from peft.utils.other import get_pattern_key
+
+    keys = sorted(ranks, key=lambda k: (-len(k), k.count("."), k))
+    pattern = {k: ranks[k] for k in keys}
+    for module in keys:
+        if get_pattern_key(list(pattern), module) != module:
+            raise ModelError(f"module path {module} is ambiguous in a LoRA rank_pattern; use uniform_rank=True")
+    return pattern
+
+
+def read_adalora_source(source: Any, adapter_name: str = ADAPTER_NAME) -> tuple[dict[str, Any], dict[str, Any], Path | None]:
+    """``(adapter config dict, tensors as saved, adapter folder or None)`` from a live PeftModel, an adapter
+    folder, or a run folder.
+
+    For a live model this is exactly what ``save_pretrained`` would write (sliced by ``rank_pattern``); the
+    model and its live config are left unchanged.
+    """
+    if hasattr(source, "peft_config"):
+        from peft.utils import get_peft_model_state_dict
+
+        peft_config = source.peft_config[adapter_name]
+        saved_pattern = copy.deepcopy(peft_config.rank_pattern)
+        try:
+            state = get_peft_model_state_dict(source, adapter_name=adapter_name)
+        finally:
+            peft_config.rank_pattern = saved_pattern  # peft strips ".default" from the live keys while saving
+        config = peft_config.to_dict()
+        config["rank_pattern"] = copy.deepcopy(saved_pattern)
+        config["peft_type"] = str(getattr(peft_config.peft_type, "value", peft_config.peft_type))
+        task_type = config.get("task_type")
+        config["task_type"] = getattr(task_type, "value", task_type)
+        return config, {k: v.detach().to("cpu").clone() for k, v in state.items()}, None
+    adapter_dir = adapter_dir_of(source)
+    return read_adapter_config(adapter_dir), load_adapter_tensors(adapter_dir), adapter_dir
+
+
+

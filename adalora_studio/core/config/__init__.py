@@ -1,0 +1,62 @@
+"""The run configuration: one file drives the GUI, the CLI and multi-process launches.
+
+Frozen dataclasses with field help (:mod:`.schema`), checks that need neither model nor data (:mod:`.checks`),
+named starting points (:mod:`.presets`) and upgrades of older ``run.json`` files (:mod:`.migrations`).
+"""
+
+from __future__ import annotations
+
+from .checks import check_config, validate_config
+from .presets import BUDGET_PRESETS, BudgetPreset, budget_preset, bundled_causal_lm_gguf, demo_config
+from .schema import (
+    BUDGET_MODES,
+    DATA_FORMATS,
+    DEVICES,
+    FUTURE_TASKS,
+    MODEL_SOURCES,
+    PRECISIONS,
+    SCHEDULERS,
+    SCHEMA_VERSION,
+    TASKS,
+    BudgetConfig,
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainingConfig,
+    commented_json,
+    field_help,
+    load_config,
+    save_config,
+    strip_json_comments,
+    with_section,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TASKS",
+    "FUTURE_TASKS",
+    "MODEL_SOURCES",
+    "DATA_FORMATS",
+    "BUDGET_MODES",
+    "SCHEDULERS",
+    "DEVICES",
+    "PRECISIONS",
+    "ModelConfig",
+    "DataConfig",
+    "BudgetConfig",
+    "TrainingConfig",
+    "RunConfig",
+    "with_section",
+    "load_config",
+    "save_config",
+    "commented_json",
+    "strip_json_comments",
+    "field_help",
+    "validate_config",
+    "check_config",
+    "BudgetPreset",
+    "BUDGET_PRESETS",
+    "budget_preset",
+    "demo_config",
+    "bundled_causal_lm_gguf",
+]

@@ -1,0 +1,320 @@
+"""Datasets for a run: loading, preview, column mapping, checks, the seeded split and tokenisation.
+
+Everything goes through the ``datasets`` library, so data is memory-mapped Arrow (converted once into a cache
+under :func:`paths.cache_dir`). Problems a user can fix raise :class:`DataError` naming the file and, where it
+applies, the row (1-based data row; for CSV/TSV the header is not counted) and the column.
+
+Helpers live in ``data_load`` (files -> Arrow), ``data_columns`` (detection, labels, split), ``data_preview``
+and ``data_tokenize``; this module ties them to a :class:`RunConfig`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import RunConfig
+from ..errors import DataError
+from .columns import (
+    ColumnSummary,
+    guess_label_column,
+    guess_prompt_column,
+    guess_response_column,
+    guess_text_columns,
+    label_key,
+    sort_label_names,
+    split_indices,
+    summarise_columns,
+)
+from .load import load_table, resolve_format, row_note
+from .tokenize import (
+    finish_causal,
+    tokenize_causal,
+    tokenize_classification,
+    too_long_indices,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datasets
+
+
+_SAMPLE_ROWS = 2000
+_LIST_ROWS = 5
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """What a run will train on. ``label_counts`` count the training rows (after the eval hold-out)."""
+
+    n_train: int
+    n_eval: int
+    label_names: tuple[str, ...] = ()
+    """Class names in label-id order (classification); empty for causal LM."""
+    label_counts: dict[str, int] = field(default_factory=dict)
+    text_columns: tuple[str, ...] = ()
+    label_column: str | None = None
+    prompt_column: str | None = None
+    response_column: str | None = None
+    warnings: tuple[str, ...] = ()
+    """Things worth knowing that do not stop the run (each one a sentence naming what to change)."""
+    eval_label_counts: dict[str, int] = field(default_factory=dict)
+    task: str = "text-classification"
+    format: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Tokenised train and eval datasets (columns input_ids, attention_mask, labels; token_type_ids for BERT)."""
+
+    train: "datasets.Dataset"
+    eval: "datasets.Dataset"
+    summary: DataSummary
+
+
+@dataclass
+class _Resolved:
+    """The loaded tables, resolved columns and split of one config (internal)."""
+
+    train_table: "datasets.Dataset"
+    eval_table: "datasets.Dataset"
+    summary: DataSummary
+    label_to_id: dict[str, int]
+    sources: tuple[tuple[str, list[int]], ...] = ()
+    """Per part (train, eval): the file it came from and each example's 0-based row there (for messages)."""
+
+
+def inspect_dataset(cfg: RunConfig) -> DataSummary:
+    """Load and check the data of ``cfg`` and describe the split, without a tokenizer. Raises :class:`DataError`."""
+    return _resolve(cfg).summary
+
+
+def prepare_data(cfg: RunConfig, tokenizer: Any) -> PreparedData:
+    """Load, check, split and tokenise the data of ``cfg`` (no padding; see :func:`make_collator`).
+
+    Causal LM pairs longer than ``data.max_length`` are cut there and reported in ``summary.warnings``; when
+    every pair is too long this raises :class:`DataError`.
+    """
+    resolved = _resolve(cfg)
+    if cfg.task == "causal-lm":
+        return _prepare_causal(cfg, tokenizer, resolved)
+    summary = resolved.summary
+    train, evaluation = (
+        tokenize_classification(table, tokenizer, summary.text_columns, summary.label_column or "",
+                                resolved.label_to_id, cfg.data.max_length, label_key)
+        for table in (resolved.train_table, resolved.eval_table)
+    )
+    return PreparedData(train=train, eval=evaluation, summary=summary)
+
+
+def _prepare_causal(cfg: RunConfig, tokenizer: Any, resolved: _Resolved) -> PreparedData:
+    summary = resolved.summary
+    max_length = cfg.data.max_length
+    parts = []
+    too_long = dropped = 0
+    long_rows: dict[str, list[int]] = {}
+    for i, table in enumerate((resolved.train_table, resolved.eval_table)):
+        ds = tokenize_causal(table, tokenizer, summary.prompt_column or "", summary.response_column or "",
+                             max_length)
+        if i < len(resolved.sources):
+            file, rows = resolved.sources[i]
+            long_rows.setdefault(file, []).extend(rows[j] for j in too_long_indices(ds, max_length))
+        ds, n_long, n_dropped = finish_causal(ds, max_length)
+        parts.append(ds)
+        too_long += n_long
+        dropped += n_dropped
+    train, evaluation = parts
+    warnings = list(summary.warnings)
+    if tokenizer.eos_token_id is None:
+        warnings.append("the tokenizer has no end-of-sequence token, so responses are not marked as finished; "
+                        "the model may not learn where to stop")
+    total = summary.n_train + summary.n_eval
+    if too_long == total:
+        raise DataError(f"every prompt/response pair is longer than data.max_length ({max_length} tokens, counting "
+                        "prompt, newline, response and end token); raise data.max_length",
+                        file=cfg.data.train_file, column=summary.response_column)
+    if too_long:
+        left_out = f"; {dropped} of them had no room left for the response and were left out" if dropped else ""
+        where = "; ".join(f"{file}: rows {_row_list(sorted(rows))}" for file, rows in long_rows.items() if rows)
+        where = f" ({where}; {row_note(summary.format)})" if where else ""
+        warnings.append(f"{too_long} of {total} prompt/response pairs are longer than data.max_length ({max_length} "
+                        f"tokens) and were cut at {max_length} tokens{left_out}{where}. Raise data.max_length to "
+                        "keep them whole.")
+    if len(train) == 0 or len(evaluation) == 0:
+        raise DataError(f"no {'training' if len(train) == 0 else 'evaluation'} examples are left after leaving out "
+                        f"prompts longer than {max_length} tokens; raise data.max_length",
+                        file=cfg.data.train_file, column=summary.prompt_column)
+    summary = dataclasses.replace(summary, n_train=len(train), n_eval=len(evaluation), warnings=tuple(warnings))
+    return PreparedData(train=train, eval=evaluation, summary=summary)
+
+
+# ---------------------------------------------------------------------------------------------- resolving
+
+
+def _resolve(cfg: RunConfig) -> _Resolved:
+    d = cfg.data
+    if not d.train_file.strip():
+        raise DataError("no training data chosen; set data.train_file to a data file")
+    train_path = Path(d.train_file)
+    train = load_table(train_path, d.format)
+    fmt = resolve_format(train_path, d.format)
+    eval_table = load_table(Path(d.eval_file), d.format) if d.eval_file else None
+    sample = train.select(range(min(_SAMPLE_ROWS, len(train)))).to_dict()
+    summaries = summarise_columns(sample)
+    if cfg.task == "causal-lm":
+        return _resolve_causal(cfg, train, eval_table, summaries, fmt)
+    return _resolve_classification(cfg, train, eval_table, summaries, sample, fmt)
+
+
+def _require(table: "datasets.Dataset", path: str, columns: list[tuple[str, str]]) -> None:
+    """Raise if a configured column (name, config field) is missing from ``table``."""
+    for name, source in columns:
+        if name not in table.column_names:
+            raise DataError(f"has no column '{name}' (from {source}); available columns: "
+                            f"{', '.join(table.column_names)}", file=path, column=name)
+
+
+def _not_found(what: str, setting: str, table: "datasets.Dataset", path: str) -> DataError:
+    return DataError(f"could not find {what}; set {setting} to one of the columns: {', '.join(table.column_names)}",
+                     file=path)
+
+
+def _row_list(rows: list[int]) -> str:
+    """1-based row numbers of 0-based ``rows``, the first few then '...'."""
+    return ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
+
+
+def _blank_rows(table: "datasets.Dataset", column: str) -> list[int]:
+    """0-based indices of rows whose ``column`` is missing or blank."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = table.with_format("arrow")[column]
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    blank = pc.is_null(values)
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        blank = pc.or_(blank, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0))
+    blank = pc.fill_null(blank, True)
+    return pc.indices_nonzero(blank).to_pylist()
+
+
+def _check_filled(table: "datasets.Dataset", column: str, path: str, fmt: str, what: str) -> None:
+    rows = _blank_rows(table, column)
+    if rows:
+        listed = ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
+        plural = "row has" if len(rows) == 1 else "rows have"
+        raise DataError(f"{len(rows)} {plural} no {what} in column '{column}' (rows {listed}; {row_note(fmt)}). "
+                        "Fill them in or remove those rows.", file=path, row=rows[0] + 1, column=column)
+
+
+def _label_keys(table: "datasets.Dataset", column: str, path: str, fmt: str) -> list[str]:
+    _check_filled(table, column, path, fmt, "label")
+    keys = []
+    for i, value in enumerate(table.with_format("arrow")[column].to_pylist()):
+        try:
+            keys.append(label_key(value))
+        except ValueError as exc:
+            raise DataError(f"label {exc}; a classification label must be a category (text or a whole number). "
+                            f"({row_note(fmt)})", file=path, row=i + 1, column=column) from None
+    return keys
+
+
+def _resolve_classification(cfg: RunConfig, train: "datasets.Dataset", eval_table: "datasets.Dataset | None",
+                            summaries: tuple[ColumnSummary, ...], sample: dict[str, list[Any]], fmt: str) -> _Resolved:
+    d = cfg.data
+    path = d.train_file
+    _require(train, path, [(c, "data.text_columns") for c in d.text_columns]
+             + ([(d.label_column, "data.label_column")] if d.label_column else []))
+    label = d.label_column or guess_label_column(summaries, exclude=d.text_columns, columns=sample)
+    text = tuple(d.text_columns) or guess_text_columns(summaries, exclude=[label] if label else [])
+    if not text:
+        raise _not_found("a text column (a column holding text)", "data.text_columns", train, path)
+    if label is None:
+        raise _not_found("a label column (named label, class, category, intent or target, or one with few distinct "
+                         "values)", "data.label_column", train, path)
+    if label in text:
+        raise DataError(f"column '{label}' is set both as a text column and as the label column; choose different "
+                        "columns", file=path, column=label)
+    for column in text:
+        _check_filled(train, column, path, fmt, "text")
+    train_keys = _label_keys(train, label, path, fmt)
+    names = sort_label_names(train_keys)
+    if len(names) < 2:
+        raise DataError(f"the label column has only one class ('{names[0]}'); classification needs at least two "
+                        "classes. Check data.label_column.", file=path, column=label)
+    label_to_id = {name: i for i, name in enumerate(names)}
+    warnings: list[str] = []
+    if eval_table is not None:
+        eval_path = d.eval_file
+        _require(eval_table, eval_path, [(c, "the training file") for c in (*text, label)])
+        for column in text:
+            _check_filled(eval_table, column, eval_path, fmt, "text")
+        eval_keys = _label_keys(eval_table, label, eval_path, fmt)
+        unseen = sorted(set(eval_keys) - set(names))
+        if unseen:
+            first = next(i for i, k in enumerate(eval_keys) if k in unseen)
+            raise DataError(f"holds labels that never occur in the training file: {', '.join(map(repr, unseen))}. "
+                            f"Training labels: {', '.join(names)}. Add training rows for them or remove them.",
+                            file=eval_path, row=first + 1, column=label)
+        train_part, eval_part = train, eval_table
+        train_counts, eval_counts = Counter(train_keys), Counter(eval_keys)
+    else:
+        ids = [label_to_id[k] for k in train_keys]
+        train_idx, eval_idx = split_indices(len(ids), d.eval_fraction, cfg.training.seed, ids)
+        if not eval_idx:
+            raise DataError("is too small to hold out evaluation rows (every class has a single row); add rows or "
+                            "set data.eval_file", file=path)
+        train_part, eval_part = train.select(train_idx), train.select(eval_idx)
+        train_counts = Counter(train_keys[i] for i in train_idx)
+        eval_counts = Counter(train_keys[i] for i in eval_idx)
+        single = [n for n in names if train_counts[n] + eval_counts[n] == 1]
+        if single:
+            warnings.append(f"{len(single)} class(es) have a single row and are only trained on, never evaluated: "
+                            f"{', '.join(single[:_LIST_ROWS])}{', ...' if len(single) > _LIST_ROWS else ''}.")
+    summary = DataSummary(
+        n_train=len(train_part), n_eval=len(eval_part), label_names=names,
+        label_counts={n: train_counts[n] for n in names}, text_columns=text, label_column=label,
+        warnings=tuple(warnings), eval_label_counts={n: eval_counts[n] for n in names},
+        task=cfg.task, format=fmt,
+    )
+    return _Resolved(train_part, eval_part, summary, label_to_id)
+
+
+def _resolve_causal(cfg: RunConfig, train: "datasets.Dataset", eval_table: "datasets.Dataset | None",
+                    summaries: tuple[ColumnSummary, ...], fmt: str) -> _Resolved:
+    d = cfg.data
+    path = d.train_file
+    _require(train, path, [(c, f"data.{f}") for c, f in ((d.prompt_column, "prompt_column"),
+                                                         (d.response_column, "response_column")) if c])
+    prompt = d.prompt_column or guess_prompt_column(summaries)
+    response = d.response_column or guess_response_column(summaries)
+    if prompt is None:
+        raise _not_found("a prompt column (named prompt, instruction, input or question)", "data.prompt_column",
+                         train, path)
+    if response is None:
+        raise _not_found("a response column (named response, output, answer or completion)",
+                         "data.response_column", train, path)
+    if prompt == response:
+        raise DataError("the prompt and response columns are the same; choose two different columns",
+                        file=path, column=prompt)
+    for table, table_path in ((train, path), (eval_table, d.eval_file)):
+        if table is None:
+            continue
+        _require(table, table_path, [(prompt, "the training file"), (response, "the training file")])
+        _check_filled(table, prompt, table_path, fmt, "prompt")
+        _check_filled(table, response, table_path, fmt, "response")
+    if eval_table is not None:
+        train_part, eval_part = train, eval_table
+        sources = ((path, list(range(len(train)))), (d.eval_file, list(range(len(eval_table)))))
+    else:
+        train_idx, eval_idx = split_indices(len(train), d.eval_fraction, cfg.training.seed)
+        if not eval_idx:
+            raise DataError("has a single row; add rows or set data.eval_file", file=path)
+        train_part, eval_part = train.select(train_idx), train.select(eval_idx)
+        sources = ((path, list(train_idx)), (path, list(eval_idx)))
+    summary = DataSummary(n_train=len(train_part), n_eval=len(eval_part), prompt_column=prompt,
+                          response_column=response, task=cfg.task, format=fmt)
+    return _Resolved(train_part, eval_part, summary, {}, sources)

@@ -1,0 +1,34 @@
+"""Exports of a trained run: plain LoRA, the merged model, rank tables, and Qt-free SVG plots.
+"""
+
+from __future__ import annotations
+
+from .exports import (
+    EXPORT_KINDS,
+    export_as_lora,
+    default_export_dir,
+    export_merged,
+    export_rank_csv,
+    export_run_as_lora,
+    export_run_merged,
+    inspect_adapter,
+    rank_table_csv,
+)
+from .lora import write_lora_adapter
+from .plots_svg import write_run_plots
+from .publish import publish_dir
+
+__all__ = [
+    "EXPORT_KINDS",
+    "export_as_lora",
+    "default_export_dir",
+    "export_merged",
+    "inspect_adapter",
+    "export_run_as_lora",
+    "export_run_merged",
+    "rank_table_csv",
+    "export_rank_csv",
+    "write_lora_adapter",
+    "publish_dir",
+    "write_run_plots",
+]

@@ -1,0 +1,32 @@
+"""Export as plain LoRA: the AdaLoRA triplets folded into a standard LoRA adapter folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..adalora import ADAPTER_NAME, WEIGHTS_NAME, adalora_to_lora, read_adalora_source
+from .publish import publish_dir
+
+
+def write_lora_adapter(
+    source: Any, out_dir: str | Path, *, uniform_rank: bool = False, adapter_name: str = ADAPTER_NAME
+) -> Path:
+    """Write ``source`` (a live AdaLoRA PeftModel, an AdaLoRA adapter folder, or a run folder) as a plain LoRA
+    adapter in ``out_dir`` (``adapter_config.json`` + ``adapter_model.safetensors``) that
+    ``PeftModel.from_pretrained(base, out_dir)`` loads as LoRA. Needs no base model. Returns ``out_dir``.
+
+    ``out_dir`` is created, or replaced if it holds an earlier export; a folder with other content is refused.
+    """
+    from peft import LoraConfig
+    from safetensors.torch import save_file
+
+    config, tensors, adapter_dir = read_adalora_source(source, adapter_name)
+    kwargs, lora_tensors = adalora_to_lora(config, tensors, uniform_rank=uniform_rank)
+    lora_config = LoraConfig(**kwargs)
+
+    def write(staging: Path) -> None:
+        lora_config.save_pretrained(str(staging))
+        save_file(lora_tensors, str(staging / WEIGHTS_NAME), metadata={"format": "pt"})
+
+    return publish_dir(write, out_dir, protect=adapter_dir)

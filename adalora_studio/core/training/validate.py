@@ -1,0 +1,56 @@
+"""Checking a run before anything heavy happens: the data, the model's modules, the ranks and the step count.
+
+Used by ``adalora-studio validate`` and by the engine itself before it loads weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import RunConfig, check_config
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What a valid config resolves to: data summary, model description and the run plan."""
+
+    config: RunConfig
+    data: Any
+    """core.data.DataSummary"""
+    model: Any
+    """core.model.ModelInfo"""
+    plan: Any
+    """core.adalora.RunPlan"""
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one fact per line."""
+        d, m, p = self.data, self.model, self.plan
+        out = [
+            f"Model:   {m.description}; {len(m.matrices)} adaptable matrices",
+            f"Data:    {d.n_train} training rows, {d.n_eval} evaluation rows",
+        ]
+        if self.config.task == "text-classification":
+            out.append(f"Text:    {', '.join(d.text_columns)}; label column: {d.label_column}")
+            counts = ", ".join(f"{name} ({d.label_counts.get(name, 0)})" for name in d.label_names)
+            out.append(f"Labels:  {len(d.label_names)}: {counts}")
+        else:
+            out.append(f"Columns: prompt '{d.prompt_column}', response '{d.response_column}'")
+        for warning in d.warnings:
+            out.append(f"Warning: {warning}")
+        out.extend(p.summary_lines())  # ends with the plan's warnings
+        return out
+
+
+def validate_run(cfg: RunConfig, num_processes: int = 1) -> ValidationReport:
+    """Validate ``cfg`` against its data and model (meta device, no weights). Raises StudioError subclasses."""
+    from ..adalora import make_plan
+    from ..data import inspect_dataset
+    from ..model import describe_model
+
+    check_config(cfg)
+    data = inspect_dataset(cfg)
+    num_labels = max(len(data.label_names), 2) if cfg.task == "text-classification" else 2
+    model = describe_model(cfg.model, cfg.task, num_labels=num_labels)
+    plan = make_plan(cfg, data.n_train, model, num_processes=num_processes)
+    return ValidationReport(cfg, data, model, plan)
