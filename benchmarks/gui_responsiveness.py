@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="bundled", help="bundled (MiniLM), tiny (tiny BERT) or a model folder")
     parser.add_argument("--steps", type=int, default=40, help="optimizer steps per run")
     parser.add_argument("--skip", type=int, default=5, help="warm-up steps not counted")
-    parser.add_argument("--rounds", type=int, default=2, help="headless/GUI pairs, alternating, each in its own process")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="headless/GUI pairs, alternating, each in its own process")
     parser.add_argument("--startup-repeats", type=int, default=3)
     parser.add_argument("--no-startup", action="store_true")
     parser.add_argument("--startup-only", action="store_true", help="only measure the time to the window shown")

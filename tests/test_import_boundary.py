@@ -34,5 +34,5 @@ def test_cli_imports_no_qt() -> None:
 
 
 def test_light_core_modules_do_not_import_torch() -> None:
-    mods = _modules_after("import adalora_studio.core.config.schema, adalora_studio.core.events, adalora_studio.core.paths")
+    mods = _modules_after("import adalora_studio.core.config, adalora_studio.core.events, adalora_studio.core.paths")
     assert "torch" not in mods

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..core import paths
 from ..core.atomic import atomic_write_text
@@ -62,7 +63,7 @@ class Settings:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Build from a current-version document; raises ValueError naming the bad key."""
         out = cls()
         for key in ("recent_models", "recent_datasets", "recent_output_dirs"):

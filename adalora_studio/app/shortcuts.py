@@ -11,14 +11,15 @@ import os
 import shlex
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 from ..core import paths
 from .identity import APP_ID, DESCRIPTION, DISPLAY_NAME, DesktopError
 
 
-def _pyshortcuts():  # type: ignore[no-untyped-def]
+def _pyshortcuts() -> Any:
     try:
         import pyshortcuts
     except ImportError as exc:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 PHASE_WARMUP = "warm-up"
 PHASE_BUDGETING = "budgeting"
@@ -179,7 +180,8 @@ class Stopped(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (RunStarted, StepLogged, EvalLogged, RanksUpdated, CheckpointSaved, LogMessage, Finished, Failed, Stopped)
+    for cls in (RunStarted, StepLogged, EvalLogged, RanksUpdated, CheckpointSaved, LogMessage, Finished, Failed,
+                Stopped)
 }
 TERMINAL_EVENTS = (Finished, Failed, Stopped)
 

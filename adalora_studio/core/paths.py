@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 APP_NAME = "adalora-studio"
@@ -18,13 +19,13 @@ RUNS_ENV = "ADALORA_STUDIO_RUNS"
 def _platform_dir(kind: str) -> Path:
     import platformdirs
 
-    func = {
+    funcs: dict[str, Callable[..., str]] = {
         "data": platformdirs.user_data_dir,
         "config": platformdirs.user_config_dir,
         "log": platformdirs.user_log_dir,
         "cache": platformdirs.user_cache_dir,
-    }[kind]
-    return Path(func(APP_NAME, APP_AUTHOR))
+    }
+    return Path(funcs[kind](APP_NAME, APP_AUTHOR))
 
 
 def _base(kind: str) -> Path:

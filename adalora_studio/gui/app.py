@@ -47,7 +47,7 @@ def seconds_since_process_start() -> float:
 _IMPORT_T0 = time.perf_counter()
 
 
-def _application() -> "QApplication":  # noqa: F821 - imported below
+def _application() -> QApplication:  # noqa: F821 - imported below
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -125,7 +125,7 @@ def run_app(config_path: str | None = None, start: bool = False, open_run: str |
     return int(code)
 
 
-def _offer_desktop_entry(window: "object") -> None:
+def _offer_desktop_entry(window: object) -> None:
     try:
         from .first_run import offer_desktop_entry
     except ImportError as exc:  # the desktop integration is optional at runtime

@@ -13,10 +13,10 @@ import logging
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot

@@ -119,7 +119,7 @@ def test_split_is_seeded_stratified_and_keeps_singletons_in_train() -> None:
 
 def test_split_of_a_file_is_identical_each_call(tmp_path: Path) -> None:
     labels = ["x"] * 40 + ["y"] * 20
-    path = write(tmp_path / "s.csv", "text,label\n" + "".join(f"text {i},{l}\n" for i, l in enumerate(labels)))
+    path = write(tmp_path / "s.csv", "text,label\n" + "".join(f"text {i},{ln}\n" for i, ln in enumerate(labels)))
     cfg = with_section(RunConfig(), "data", train_file=str(path), eval_fraction=0.25)
     first, second = inspect_dataset(cfg), inspect_dataset(cfg)
     assert first == second
@@ -139,7 +139,7 @@ def test_single_row_class_warns(tmp_path: Path) -> None:
 def test_classification_tokenisation_and_collator(tmp_path: Path, minilm_tokenizer: Any) -> None:
     long_text = " ".join(["word"] * 100)
     rows = [(f"short message {i}", "a") for i in range(10)] + [(long_text, "b")] * 10
-    path = write(tmp_path / "c.csv", "text,label\n" + "".join(f"{t},{l}\n" for t, l in rows))
+    path = write(tmp_path / "c.csv", "text,label\n" + "".join(f"{t},{ln}\n" for t, ln in rows))
     cfg = with_section(RunConfig(), "data", train_file=str(path), max_length=16)
     data = prepare_data(cfg, minilm_tokenizer)
     assert {"input_ids", "attention_mask", "labels"} <= set(data.train.column_names)

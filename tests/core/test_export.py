@@ -249,7 +249,8 @@ def test_export_from_live_model_equals_folder_and_leaves_model_alone(bert: Train
 
     live_config = bert.model.peft_config["default"]
     # save_pretrained in the fixture stripped ".default" from the live keys; put back the form training uses.
-    live_config.rank_pattern = {normalize_rank_key(k) + ".lora_E.default": v for k, v in live_config.rank_pattern.items()}
+    live_config.rank_pattern = {
+        normalize_rank_key(k) + ".lora_E.default": v for k, v in live_config.rank_pattern.items()}
     keys_before = sorted(live_config.rank_pattern)
     out_live = export_as_lora(bert.model, tmp_path / "live")
     assert sorted(live_config.rank_pattern) == keys_before

@@ -16,7 +16,8 @@ def _write_log(run_dir: Path) -> None:
                                  grad_norm=1.0, samples_per_s=10.0, elapsed_s=step, eta_s=20 - step))
     events.append(EvalLogged(step=10, eval_loss=0.2, metrics={"accuracy": 0.8}))
     for step, ranks in ((0, (4, 4)), (10, (3, 2)), (20, (3, 1))):
-        matrices = tuple(MatrixRank(f"L{i}.query", f"layer.{i}.query", i, "query", r, 4, ()) for i, r in enumerate(ranks))
+        matrices = tuple(MatrixRank(f"L{i}.query", f"layer.{i}.query", i, "query", r, 4, ())
+                         for i, r in enumerate(ranks))
         events.append(RanksUpdated(step=step, budget=sum(ranks), phase="budgeting", total_rank=sum(ranks),
                                    matrices=matrices))
     (run_dir / "events.jsonl").write_text("\n".join(event_to_json(e) for e in events) + "\n")

@@ -283,7 +283,7 @@ def test_follow_events_does_not_reread_old_bytes(tmp_path: Path, monkeypatch: py
         def __getattr__(self, name: str) -> object:
             return getattr(self._fh, name)
 
-        def __enter__(self) -> "Spy":
+        def __enter__(self) -> Spy:
             return self
 
         def __exit__(self, *exc: object) -> None:

@@ -140,8 +140,8 @@ def test_live_run_folder_is_followed(tmp_path: Path, dashboard: Dashboard, qtbot
     events = synthetic_events(total_steps=30, n_layers=1, run_dir=str(tmp_path))
     log = tmp_path / "events.jsonl"
     log.write_text("".join(event_to_json(e) + "\n" for e in events[:10]))
-    (tmp_path / LOCK_NAME).write_text('{"pid": %d, "host": "%s", "app": "cli"}' % (__import__("os").getpid(),
-                                      __import__("socket").gethostname()))
+    pid, host = __import__("os").getpid(), __import__("socket").gethostname()
+    (tmp_path / LOCK_NAME).write_text(f'{{"pid": {pid}, "host": "{host}", "app": "cli"}}')
     dashboard.load_run(tmp_path)
     assert dashboard.state.status == "running" and dashboard.follower.following == tmp_path
     with log.open("a") as fh:
@@ -211,7 +211,7 @@ def test_budget_schedule_follows_peft_formula() -> None:
     for step, budget in expected.items():
         assert scheduled_budget(step, init_bgt, target_bgt, tinit, tfinal, total)[0] == budget, step
     curve = [scheduled_budget(s, init_bgt, target_bgt, tinit, tfinal, total)[0] for s in range(total)]
-    assert all(a >= b for a, b in zip(curve, curve[1:]))
+    assert all(a >= b for a, b in zip(curve, curve[1:], strict=False))
 
 
 def test_state_handles_100k_steps_quickly() -> None:
@@ -261,7 +261,8 @@ def test_load_run_of_a_folder_without_events_raises_a_clear_error(tmp_path: Path
     assert not dashboard.replaying and dashboard.pages.currentWidget() is dashboard.empty_label
 
 
-def test_costly_drawing_spaces_redraws_out_and_cheap_drawing_returns_to_10_hz(dashboard: Dashboard, monkeypatch) -> None:
+def test_costly_drawing_spaces_redraws_out_and_cheap_drawing_returns_to_10_hz(
+        dashboard: Dashboard, monkeypatch) -> None:
     import adalora_studio.gui.dashboard.dashboard as module
 
     clock = {"cpu": 100.0, "wall": 1000.0}

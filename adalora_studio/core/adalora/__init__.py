@@ -60,7 +60,7 @@ from .ranks import (
     write_rank_tables,
 )
 from .saving import save_adapter
-from .to_lora import ADALORA_EPS, adalora_to_lora, read_adalora_source
+from .to_lora import ADALORA_EPS, adalora_to_lora, lora_adapter_writer, read_adalora_source
 
 __all__ = [
     "RANK_RATIO",
@@ -111,4 +111,5 @@ __all__ = [
     "ADALORA_EPS",
     "adalora_to_lora",
     "read_adalora_source",
+    "lora_adapter_writer",
 ]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import ModelError
 from .ranks import normalize_rank_key
@@ -211,7 +212,7 @@ def format_rank_table(rows: Sequence[AdapterMatrixRank] | Iterable[AdapterMatrix
     widths = [max(len(line[i]) for line in [header, *body, total]) for i in range(len(header))]
 
     def fmt(line: list[str]) -> str:
-        cells = [line[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:])]
+        cells = [line[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=False)]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)

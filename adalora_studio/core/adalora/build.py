@@ -17,7 +17,7 @@ def task_type(task: str) -> str:
     return {"text-classification": "SEQ_CLS", "causal-lm": "CAUSAL_LM"}[task]
 
 
-def adalora_config(cfg: RunConfig, plan: "RunPlan") -> "AdaLoraConfig":
+def adalora_config(cfg: RunConfig, plan: RunPlan) -> AdaLoraConfig:
     """The peft :class:`AdaLoraConfig` of a run: exact target paths, ranks and schedule in optimizer steps."""
     from peft import AdaLoraConfig
 
@@ -34,13 +34,13 @@ def adalora_config(cfg: RunConfig, plan: "RunPlan") -> "AdaLoraConfig":
         beta1=b.beta1,
         beta2=b.beta2,
         orth_reg_weight=b.orth_reg_weight,
-        lora_alpha=b.lora_alpha,
+        lora_alpha=b.lora_alpha,  # type: ignore[arg-type]  # peft annotates int; a float scale works
         lora_dropout=b.lora_dropout,
         fan_in_fan_out=any(m.layer_kind == "conv1d" for m in plan.targets),  # GPT-2's Conv1D layout
     )
 
 
-def build_peft_model(model: Any, cfg: RunConfig, plan: "RunPlan") -> Any:
+def build_peft_model(model: Any, cfg: RunConfig, plan: RunPlan) -> Any:
     """Wrap a loaded transformers model in an AdaLoRA ``PeftModel`` (classifier heads go to modules_to_save)."""
     import warnings
 

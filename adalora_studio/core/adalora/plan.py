@@ -9,8 +9,8 @@ triplets (singular values) summed over all adapted matrices: ``init_r * n`` down
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..config import BudgetConfig, RunConfig, TrainingConfig
 from ..errors import ConfigError, ConfigErrors

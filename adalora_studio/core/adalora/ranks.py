@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_write_json, atomic_write_text
 from ..events import MatrixRank, RanksUpdated
@@ -31,7 +32,8 @@ def normalize_rank_key(key: str, adapter_name: str = ADAPTER_NAME) -> str:
     """The module path of a ``rank_pattern`` key, whichever form it has.
 
     ``bert.encoder.layer.0.attention.self.query.lora_E.default`` (live), ``....query.lora_E`` (after
-    ``save_pretrained``) and ``base_model.model....query.lora_E`` all give ``bert.encoder.layer.0.attention.self.query``.
+    ``save_pretrained``) and ``base_model.model....query.lora_E`` all give
+    ``bert.encoder.layer.0.attention.self.query``.
     """
     parts = key.split(".")
     if parts and parts[-1] == adapter_name:
@@ -93,7 +95,7 @@ def triplet_scores(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> dict[st
         flat = torch.cat(scores).cpu().tolist()
     out: dict[str, list[float]] = {}
     start = 0
-    for name, size in zip(names, sizes):
+    for name, size in zip(names, sizes, strict=False):
         out[name] = flat[start:start + size]
         start += size
     return out
@@ -101,7 +103,7 @@ def triplet_scores(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> dict[st
 
 def matrix_ranks(
     peft_model: Any,
-    targets: Sequence["AdaptableMatrix"],
+    targets: Sequence[AdaptableMatrix],
     init_r: int,
     scores: Mapping[str, Sequence[float]] | None = None,
     adapter_name: str = ADAPTER_NAME,
@@ -123,7 +125,7 @@ def matrix_ranks(
 def snapshot_ranks(
     peft_model: Any,
     step: int,
-    plan: "RunPlan",
+    plan: RunPlan,
     scores: Mapping[str, Sequence[float]] | None = None,
     time: float = 0.0,
 ) -> RanksUpdated:

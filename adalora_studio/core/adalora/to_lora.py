@@ -18,12 +18,14 @@ to rank 0 are left out; ``modules_to_save`` tensors (classifier heads) and biase
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
 from .adapter_folder import (
     PEFT_PREFIX,
+    WEIGHTS_NAME,
     adapter_dir_of,
     load_adapter_tensors,
     natural_key,
@@ -31,8 +33,8 @@ from .adapter_folder import (
     read_adapter_config,
     split_lora_key,
 )
+from .ranks import ADAPTER_NAME
 
-ADAPTER_NAME = "default"
 ADALORA_EPS = 1e-5
 """peft adds this to init_r in the AdaLoRA scale."""
 
@@ -136,7 +138,9 @@ def _ordered_pattern(ranks: dict[str, int]) -> dict[str, int]:
     return pattern
 
 
-def read_adalora_source(source: Any, adapter_name: str = ADAPTER_NAME) -> tuple[dict[str, Any], dict[str, Any], Path | None]:
+def read_adalora_source(
+    source: Any, adapter_name: str = ADAPTER_NAME
+) -> tuple[dict[str, Any], dict[str, Any], Path | None]:
     """``(adapter config dict, tensors as saved, adapter folder or None)`` from a live PeftModel, an adapter
     folder, or a run folder.
 
@@ -162,4 +166,16 @@ def read_adalora_source(source: Any, adapter_name: str = ADAPTER_NAME) -> tuple[
     return read_adapter_config(adapter_dir), load_adapter_tensors(adapter_dir), adapter_dir
 
 
+def lora_adapter_writer(kwargs: dict[str, Any], tensors: dict[str, Any]) -> Callable[[Path], None]:
+    """A function that writes a LoRA adapter folder (peft's ``LoraConfig`` + safetensors) from
+    :func:`adalora_to_lora`'s output. The config is built now, so a bad one fails before any file is written."""
+    from peft import LoraConfig
+    from safetensors.torch import save_file
 
+    lora_config = LoraConfig(**kwargs)
+
+    def write(folder: Path) -> None:
+        lora_config.save_pretrained(str(folder))
+        save_file(tensors, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+
+    return write

@@ -81,7 +81,8 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     if b.tinit + b.tfinal >= 1.0:
         e.append(ConfigError(
             "budget.tfinal",
-            f"tinit ({b.tinit}) + tfinal ({b.tfinal}) leave no budgeting phase; keep their sum below 1 (e.g. 0.1 + 0.2)",
+            f"tinit ({b.tinit}) + tfinal ({b.tfinal}) leave no budgeting phase; "
+            "keep their sum below 1 (e.g. 0.1 + 0.2)",
         ))
     if b.delta_t < 1:
         e.append(ConfigError("budget.delta_t", "must be at least 1 optimizer step"))

@@ -55,7 +55,8 @@ class DataConfig:
     format: str = _f("auto", "auto | csv | tsv | json | jsonl | parquet | arrow (a datasets save_to_disk folder).")
     eval_file: str = _f("", "Separate evaluation file. Empty: split eval_fraction off the training data.")
     eval_fraction: float = _f(0.1, "Fraction of training rows held out for evaluation when eval_file is empty.")
-    text_columns: tuple[str, ...] = _f((), "Text column(s) for classification (one, or two for sentence pairs). Empty: detect.")
+    text_columns: tuple[str, ...] = _f(
+        (), "Text column(s) for classification (one, or two for sentence pairs). Empty: detect.")
     label_column: str = _f("", "Label column for classification. Empty: detect.")
     prompt_column: str = _f("", "Prompt column for causal LM. Empty: detect.")
     response_column: str = _f("", "Response column for causal LM. Empty: detect.")
@@ -118,7 +119,7 @@ class RunConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig, metadata={"help": "Training."})
     output_dir: str = _f("", "Folder that holds run folders. Empty: the user's runs folder.")
 
-    def replace(self, **changes: Any) -> "RunConfig":
+    def replace(self, **changes: Any) -> RunConfig:
         """A copy with top-level fields replaced (sections are whole dataclasses)."""
         return dataclasses.replace(self, **changes)
 
@@ -131,7 +132,7 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         """Build from a plain dict; unknown or ill-typed fields raise :class:`ConfigErrors` naming them."""
         errors: list[ConfigError] = []
         cfg = _from_plain(cls, data, "", errors)
@@ -140,12 +141,13 @@ class RunConfig:
         return cfg
 
     @classmethod
-    def from_json(cls, text: str, source: str = "<config>") -> "RunConfig":
+    def from_json(cls, text: str, source: str = "<config>") -> RunConfig:
         """Parse JSON text; ``//`` line comments (as ``init-config`` writes) are allowed."""
         try:
             data = json.loads(strip_json_comments(text))
         except json.JSONDecodeError as exc:
-            raise ConfigError("", f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+            raise ConfigError(
+                "", f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         if not isinstance(data, dict):
             raise ConfigError("", f"{source}: the top level must be an object")
         return cls.from_dict(data)
@@ -165,16 +167,16 @@ def load_config(path: str | Path) -> RunConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("", f"{path}: config file not found")
+        raise ConfigError("", f"{path}: config file not found") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError("", f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        raise ConfigError("", f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError("", f"{path}: not valid YAML: {exc}")
+            raise ConfigError("", f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError("", f"{path}: the top level must be a mapping")
         return RunConfig.from_dict(data)
@@ -283,7 +285,7 @@ def _from_plain(cls: type, data: Any, prefix: str, errors: list[ConfigError]) ->
             errors.append(ConfigError(path, f"unknown field{hint}"))
             continue
         hint = hints[key]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             kwargs[key] = _from_plain(hint, value, path + ".", errors)
             continue
         converted = _coerce(hint, value, path, errors)

@@ -7,8 +7,9 @@ lists, so the preview (which never loads the whole file) and the full pipeline s
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 LABEL_NAMES = ("label", "labels", "class", "category", "intent", "target")
 PROMPT_NAMES = ("prompt", "instruction", "input", "question")

@@ -15,8 +15,9 @@ import contextlib
 import csv
 import hashlib
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..errors import DataError
@@ -84,7 +85,7 @@ def row_note(fmt: str) -> str:
     return "rows are records counted from 1"
 
 
-def load_table(path: str | Path, fmt: str = "auto") -> "datasets.Dataset":
+def load_table(path: str | Path, fmt: str = "auto") -> datasets.Dataset:
     """Load a data file or saved datasets folder as a memory-mapped :class:`datasets.Dataset`.
 
     A ``DatasetDict`` folder yields its ``train`` split (an error lists the splits when there is none).
@@ -217,7 +218,7 @@ def _check_text_once(path: Path, fmt: str) -> None:
         n_rows = _quick_csv_count(path, delimiter)
         if n_rows is None:  # something is wrong: the slower scan finds and names it
             n_rows = -1
-            for n_rows, _line, _fields in csv_rows(path, delimiter):
+            for n_rows, _line, _fields in csv_rows(path, delimiter):  # noqa: B007 (the count is the last value)
                 pass
         if n_rows < 0:
             raise DataError("holds only blank lines; choose a file with data", file=str(path))
@@ -234,7 +235,7 @@ def _check_text_once(path: Path, fmt: str) -> None:
 # ---------------------------------------------------------------------------------------------- loading
 
 
-def _load_arrow(path: Path) -> "datasets.Dataset":
+def _load_arrow(path: Path) -> datasets.Dataset:
     import datasets
 
     try:
@@ -253,7 +254,7 @@ def _load_arrow(path: Path) -> "datasets.Dataset":
     return loaded
 
 
-def _load_with_builder(path: Path, fmt: str) -> "datasets.Dataset":
+def _load_with_builder(path: Path, fmt: str) -> datasets.Dataset:
     import datasets
 
     builder = {"csv": "csv", "tsv": "csv", "json": "json", "jsonl": "json", "parquet": "parquet"}[fmt]
@@ -276,7 +277,7 @@ def _load_with_builder(path: Path, fmt: str) -> "datasets.Dataset":
     return ds
 
 
-def _load_csv_as_strings(path: Path, fmt: str, kwargs: dict[str, Any], cache: Path) -> "datasets.Dataset":
+def _load_csv_as_strings(path: Path, fmt: str, kwargs: dict[str, Any], cache: Path) -> datasets.Dataset:
     """Retry a CSV whose column types differ between chunks, reading every column as text."""
     import datasets
 

@@ -69,8 +69,8 @@ class DataSummary:
 class PreparedData:
     """Tokenised train and eval datasets (columns input_ids, attention_mask, labels; token_type_ids for BERT)."""
 
-    train: "datasets.Dataset"
-    eval: "datasets.Dataset"
+    train: datasets.Dataset
+    eval: datasets.Dataset
     summary: DataSummary
 
 
@@ -78,8 +78,8 @@ class PreparedData:
 class _Resolved:
     """The loaded tables, resolved columns and split of one config (internal)."""
 
-    train_table: "datasets.Dataset"
-    eval_table: "datasets.Dataset"
+    train_table: datasets.Dataset
+    eval_table: datasets.Dataset
     summary: DataSummary
     label_to_id: dict[str, int]
     sources: tuple[tuple[str, list[int]], ...] = ()
@@ -168,7 +168,7 @@ def _resolve(cfg: RunConfig) -> _Resolved:
     return _resolve_classification(cfg, train, eval_table, summaries, sample, fmt)
 
 
-def _require(table: "datasets.Dataset", path: str, columns: list[tuple[str, str]]) -> None:
+def _require(table: datasets.Dataset, path: str, columns: list[tuple[str, str]]) -> None:
     """Raise if a configured column (name, config field) is missing from ``table``."""
     for name, source in columns:
         if name not in table.column_names:
@@ -176,7 +176,7 @@ def _require(table: "datasets.Dataset", path: str, columns: list[tuple[str, str]
                             f"{', '.join(table.column_names)}", file=path, column=name)
 
 
-def _not_found(what: str, setting: str, table: "datasets.Dataset", path: str) -> DataError:
+def _not_found(what: str, setting: str, table: datasets.Dataset, path: str) -> DataError:
     return DataError(f"could not find {what}; set {setting} to one of the columns: {', '.join(table.column_names)}",
                      file=path)
 
@@ -186,7 +186,7 @@ def _row_list(rows: list[int]) -> str:
     return ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
 
 
-def _blank_rows(table: "datasets.Dataset", column: str) -> list[int]:
+def _blank_rows(table: datasets.Dataset, column: str) -> list[int]:
     """0-based indices of rows whose ``column`` is missing or blank."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -201,7 +201,7 @@ def _blank_rows(table: "datasets.Dataset", column: str) -> list[int]:
     return pc.indices_nonzero(blank).to_pylist()
 
 
-def _check_filled(table: "datasets.Dataset", column: str, path: str, fmt: str, what: str) -> None:
+def _check_filled(table: datasets.Dataset, column: str, path: str, fmt: str, what: str) -> None:
     rows = _blank_rows(table, column)
     if rows:
         listed = ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
@@ -210,7 +210,7 @@ def _check_filled(table: "datasets.Dataset", column: str, path: str, fmt: str, w
                         "Fill them in or remove those rows.", file=path, row=rows[0] + 1, column=column)
 
 
-def _label_keys(table: "datasets.Dataset", column: str, path: str, fmt: str) -> list[str]:
+def _label_keys(table: datasets.Dataset, column: str, path: str, fmt: str) -> list[str]:
     _check_filled(table, column, path, fmt, "label")
     keys = []
     for i, value in enumerate(table.with_format("arrow")[column].to_pylist()):
@@ -222,7 +222,7 @@ def _label_keys(table: "datasets.Dataset", column: str, path: str, fmt: str) -> 
     return keys
 
 
-def _resolve_classification(cfg: RunConfig, train: "datasets.Dataset", eval_table: "datasets.Dataset | None",
+def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None,
                             summaries: tuple[ColumnSummary, ...], sample: dict[str, list[Any]], fmt: str) -> _Resolved:
     d = cfg.data
     path = d.train_file
@@ -283,7 +283,7 @@ def _resolve_classification(cfg: RunConfig, train: "datasets.Dataset", eval_tabl
     return _Resolved(train_part, eval_part, summary, label_to_id)
 
 
-def _resolve_causal(cfg: RunConfig, train: "datasets.Dataset", eval_table: "datasets.Dataset | None",
+def _resolve_causal(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None,
                     summaries: tuple[ColumnSummary, ...], fmt: str) -> _Resolved:
     d = cfg.data
     path = d.train_file

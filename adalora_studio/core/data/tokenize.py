@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -13,9 +14,9 @@ IGNORE_INDEX = -100
 LENGTH_COLUMN = "_full_length"
 
 
-def tokenize_classification(ds: "datasets.Dataset", tokenizer: Any, text_columns: Sequence[str], label_column: str,
+def tokenize_classification(ds: datasets.Dataset, tokenizer: Any, text_columns: Sequence[str], label_column: str,
                             label_to_id: Mapping[str, int], max_length: int,
-                            key: Callable[[Any], str]) -> "datasets.Dataset":
+                            key: Callable[[Any], str]) -> datasets.Dataset:
     """Tokenise one text column (or a pair) with truncation to ``max_length`` and map labels to ids."""
     first = text_columns[0]
     second = text_columns[1] if len(text_columns) > 1 else None
@@ -30,8 +31,8 @@ def tokenize_classification(ds: "datasets.Dataset", tokenizer: Any, text_columns
     return ds.map(encode, batched=True, remove_columns=ds.column_names, desc="Tokenising")
 
 
-def tokenize_causal(ds: "datasets.Dataset", tokenizer: Any, prompt_column: str, response_column: str,
-                    max_length: int) -> "datasets.Dataset":
+def tokenize_causal(ds: datasets.Dataset, tokenizer: Any, prompt_column: str, response_column: str,
+                    max_length: int) -> datasets.Dataset:
     """Tokenise ``prompt + "\\n" + response + eos`` with labels -100 on the prompt tokens.
 
     Examples longer than ``max_length`` are cut at ``max_length`` tokens; the full length is kept in the
@@ -39,23 +40,28 @@ def tokenize_causal(ds: "datasets.Dataset", tokenizer: Any, prompt_column: str, 
     """
     eos = tokenizer.eos_token_id
 
-    def encode(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
+    def encode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         prompts = tokenizer([f"{p}\n" for p in batch[prompt_column]], add_special_tokens=True)["input_ids"]
         answers = tokenizer([str(r) for r in batch[response_column]], add_special_tokens=False)["input_ids"]
-        ids, masks, labels, lengths = [], [], [], []
-        for p, r in zip(prompts, answers):
+        ids: list[list[int]] = []
+        masks: list[list[int]] = []
+        labels: list[list[int]] = []
+        lengths: list[int] = []
+        for p, r in zip(prompts, answers, strict=False):
             full = list(p) + list(r) + ([eos] if eos is not None else [])
             target = [IGNORE_INDEX] * len(p) + full[len(p):]
             lengths.append(len(full))
             ids.append(full[:max_length])
             labels.append(target[:max_length])
             masks.append([1] * min(len(full), max_length))
-        return {"input_ids": ids, "attention_mask": masks, "labels": labels, LENGTH_COLUMN: lengths}
+        columns: dict[str, list[Any]] = {"input_ids": ids, "attention_mask": masks, "labels": labels}
+        columns[LENGTH_COLUMN] = lengths
+        return columns
 
     return ds.map(encode, batched=True, remove_columns=ds.column_names, desc="Tokenising")
 
 
-def too_long_indices(ds: "datasets.Dataset", max_length: int) -> list[int]:
+def too_long_indices(ds: datasets.Dataset, max_length: int) -> list[int]:
     """0-based positions in ``ds`` (as :func:`tokenize_causal` returns it) of examples longer than ``max_length``."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -66,7 +72,7 @@ def too_long_indices(ds: "datasets.Dataset", max_length: int) -> list[int]:
     return pc.indices_nonzero(pc.fill_null(pc.greater(lengths, max_length), False)).to_pylist()
 
 
-def finish_causal(ds: "datasets.Dataset", max_length: int) -> tuple["datasets.Dataset", int, int]:
+def finish_causal(ds: datasets.Dataset, max_length: int) -> tuple[datasets.Dataset, int, int]:
     """Drop examples with no response token left after cutting; return (dataset, n_too_long, n_dropped)."""
     import pyarrow.compute as pc
 
@@ -111,4 +117,6 @@ def make_collator(task: str, tokenizer: Any) -> Callable[[Sequence[Mapping[str, 
         return CausalLMCollator(pad_token_id=int(pad))
     from transformers import DataCollatorWithPadding
 
-    return DataCollatorWithPadding(tokenizer=tokenizer, return_tensors="pt")
+    collate: Callable[[Sequence[Mapping[str, Any]]], dict[str, Any]] = DataCollatorWithPadding(  # type: ignore[assignment]
+        tokenizer=tokenizer, return_tensors="pt")
+    return collate

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from .exports import (
     EXPORT_KINDS,
-    export_as_lora,
     default_export_dir,
+    export_as_lora,
     export_merged,
     export_rank_csv,
     export_run_as_lora,

@@ -5,7 +5,8 @@ Every entry point takes a run folder (``run.json`` gives the base model and task
 
 - :func:`read_adapter_ranks` / :func:`format_rank_table` - what ``adalora-studio inspect PATH`` prints; works on
   any peft AdaLoRA (or LoRA) adapter folder and needs no base model.
-- :func:`export_as_lora` - a plain LoRA adapter with per-module ranks (see :mod:`adalora_studio.core.adalora.to_lora`); no base model.
+- :func:`export_as_lora` - a plain LoRA adapter with per-module ranks (the conversion is
+  :mod:`adalora_studio.core.adalora.to_lora`); no base model.
 - :func:`export_merged` - the base model with the adapter merged, saved with ``save_pretrained`` (safetensors)
   plus its tokenizer, loadable with the Auto classes and no peft.
 
@@ -15,8 +16,9 @@ Without ``out_dir`` a run folder exports to ``<run>/exports/lora`` or ``<run>/ex
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..adalora import (
     ADAPTER_NAME,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..adalora import ADAPTER_NAME, WEIGHTS_NAME, adalora_to_lora, read_adalora_source
+from ..adalora import ADAPTER_NAME, adalora_to_lora, lora_adapter_writer, read_adalora_source
 from .publish import publish_dir
 
 
@@ -18,15 +18,7 @@ def write_lora_adapter(
 
     ``out_dir`` is created, or replaced if it holds an earlier export; a folder with other content is refused.
     """
-    from peft import LoraConfig
-    from safetensors.torch import save_file
-
     config, tensors, adapter_dir = read_adalora_source(source, adapter_name)
     kwargs, lora_tensors = adalora_to_lora(config, tensors, uniform_rank=uniform_rank)
-    lora_config = LoraConfig(**kwargs)
-
-    def write(staging: Path) -> None:
-        lora_config.save_pretrained(str(staging))
-        save_file(lora_tensors, str(staging / WEIGHTS_NAME), metadata={"format": "pt"})
-
+    write = lora_adapter_writer(kwargs, lora_tensors)  # checks the config before anything is written
     return publish_dir(write, out_dir, protect=adapter_dir)

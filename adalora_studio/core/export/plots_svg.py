@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..atomic import atomic_write_text
 from ..events import EvalLogged, Event, RanksUpdated, StepLogged, read_events
@@ -50,7 +50,8 @@ class _Chart:
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'font-family="sans-serif" font-size="12">',
             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-            f'<text x="{WIDTH / 2 - MARGIN_R / 2}" y="22" text-anchor="middle" font-size="15">{html.escape(title)}</text>',
+            f'<text x="{WIDTH / 2 - MARGIN_R / 2}" y="22" text-anchor="middle" font-size="15">'
+            f'{html.escape(title)}</text>',
             f'<text x="{MARGIN_L + (WIDTH - MARGIN_L - MARGIN_R) / 2}" y="{HEIGHT - 10}" '
             f'text-anchor="middle">{html.escape(xlabel)}</text>',
             f'<text x="16" y="{MARGIN_T + (HEIGHT - MARGIN_T - MARGIN_B) / 2}" text-anchor="middle" '
@@ -80,7 +81,7 @@ class _Chart:
 
     def line(self, xs: Sequence[float], ys: Sequence[float], colour: str, label: str, width: float = 1.5,
              dashed: bool = False, markers: bool = False) -> None:
-        pts = [(self.px(x), self.py(y)) for x, y in zip(xs, ys) if math.isfinite(y)]
+        pts = [(self.px(x), self.py(y)) for x, y in zip(xs, ys, strict=False) if math.isfinite(y)]
         if not pts:
             return
         dash = ' stroke-dasharray="5,4"' if dashed else ""
@@ -142,13 +143,15 @@ def heatmap_svg(snapshot: RanksUpdated) -> str | None:
     left, top = 90, 50
     w = left + cw * len(layers) + 30
     h = top + ch * len(types) + 50
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
+             'font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
              f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="15">Final rank by layer and matrix '
              f'(step {snapshot.step}, init_r {init})</text>']
     lookup = {(c[0], c[1]): c[2] for c in cells}
     for yi, mtype in enumerate(types):
-        parts.append(f'<text x="{left - 8}" y="{top + yi * ch + ch / 2 + 4}" text-anchor="end">{html.escape(mtype)}</text>')
+        parts.append(f'<text x="{left - 8}" y="{top + yi * ch + ch / 2 + 4}" text-anchor="end">'
+                     f'{html.escape(mtype)}</text>')
         for xi, layer in enumerate(layers):
             rank = lookup.get((layer, mtype))
             x, y = left + xi * cw, top + yi * ch

@@ -9,8 +9,9 @@ the real thing in float32. Module paths in :class:`AdaptableMatrix` are those of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..config import ModelConfig
 from ..errors import ConfigError, ModelError

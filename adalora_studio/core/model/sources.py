@@ -107,7 +107,7 @@ def hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT_S) -> bool:
 
 def resolve_source(cfg: ModelConfig) -> ModelSource:
     """Check ``cfg`` cheaply and return where and how to load it. Raises :class:`ModelError`."""
-    common = {"allow_pickle": cfg.allow_pickle, "trust_remote_code": cfg.trust_remote_code}
+    common: dict[str, Any] = {"allow_pickle": cfg.allow_pickle, "trust_remote_code": cfg.trust_remote_code}
     if cfg.source == "bundled":
         folder = bundled_model_dir()
         return ModelSource(str(folder), f"{BUNDLED_NAME} (bundled)", **common)
@@ -178,7 +178,7 @@ def _check_remote_code(folder: Path, trust: bool) -> None:
 
 def _hub_source(cfg: ModelConfig) -> ModelSource:
     repo_id = cfg.path.strip()
-    common = {"allow_pickle": cfg.allow_pickle, "trust_remote_code": cfg.trust_remote_code}
+    common: dict[str, Any] = {"allow_pickle": cfg.allow_pickle, "trust_remote_code": cfg.trust_remote_code}
     if not repo_id:
         raise ModelError("model.path: give a hub id such as org/model.")
     if Path(repo_id).expanduser().is_dir():

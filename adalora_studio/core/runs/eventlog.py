@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import RunError
 from ..events import TERMINAL_EVENTS, CheckpointSaved, Event, RunStarted, event_to_json, read_events
@@ -78,7 +79,7 @@ class EventLog:
                 self._fh.close()
                 self._fh = None
 
-    def __enter__(self) -> "EventLog":
+    def __enter__(self) -> EventLog:
         return self
 
     def __exit__(
@@ -106,7 +107,7 @@ def read_run_events(run_dir: str | os.PathLike[str]) -> list[Event]:
         path = given
     else:
         raise RunError(f"{given} does not exist; choose a run folder or its events.jsonl")
-    with open(path, "r", encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         return list(read_events(fh))
 
 

@@ -20,10 +20,11 @@ import json
 import re
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .. import paths
 from ..atomic import atomic_write_json
@@ -98,7 +99,7 @@ class RunFolder:
         self.path = Path(path)
 
     @classmethod
-    def open(cls, path: str | Path) -> "RunFolder":
+    def open(cls, path: str | Path) -> RunFolder:
         """An existing run folder, or :class:`RunError` saying what is missing."""
         folder = cls(path)
         if not folder.path.is_dir():
@@ -184,7 +185,8 @@ class RunFolder:
     def write_labels(self, label_names: Sequence[str]) -> None:
         """Write ``labels.json`` atomically: ``{"label_names": [...], "id2label": {"0": ...}}``."""
         names = [str(n) for n in label_names]
-        atomic_write_json(self.labels_json, {"label_names": names, "id2label": {str(i): n for i, n in enumerate(names)}})
+        id2label = {str(i): n for i, n in enumerate(names)}
+        atomic_write_json(self.labels_json, {"label_names": names, "id2label": id2label})
 
     def read_labels(self) -> list[str]:
         """Label names in id order from ``labels.json`` (empty list when there is none)."""
@@ -193,7 +195,8 @@ class RunFolder:
         try:
             data = json.loads(self.labels_json.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RunError(f"{self.labels_json}: cannot be read ({exc}); delete it or restore it from a backup")
+            raise RunError(
+                f"{self.labels_json}: cannot be read ({exc}); delete it or restore it from a backup") from exc
         if isinstance(data, list):
             return [str(n) for n in data]
         if isinstance(data, dict) and isinstance(data.get("label_names"), list):
@@ -225,13 +228,14 @@ class RunFolder:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            raise RunError(f"{self.status_json}: cannot be read ({exc})")
+            raise RunError(f"{self.status_json}: cannot be read ({exc})") from exc
         try:
             data = json.loads(text)
             state = str(data.pop("state"))
             step = int(data.pop("step", 0))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RunError(f"{self.status_json}: not a valid status file ({exc}); delete it to reset the run's status")
+            raise RunError(
+                f"{self.status_json}: not a valid status file ({exc}); delete it to reset the run's status") from exc
         return RunStatus(state=state, step=step, updated=str(data.pop("updated", "")),
                          message=str(data.pop("message", "")), info=data)
 
@@ -272,7 +276,8 @@ def create_run_folder(cfg: RunConfig, parent: str | Path | None = None) -> RunFo
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RunError(f"cannot create the runs folder {base}: {exc.strerror or exc}; choose another output_dir")
+        raise RunError(
+            f"cannot create the runs folder {base}: {exc.strerror or exc}; choose another output_dir") from exc
     stem = f"{sanitize_run_name(cfg.name)}-{_utc_stamp()}"
     for n in range(1, 10_000):
         path = base / (stem if n == 1 else f"{stem}-{n}")
@@ -281,7 +286,7 @@ def create_run_folder(cfg: RunConfig, parent: str | Path | None = None) -> RunFo
         except FileExistsError:
             continue
         except OSError as exc:
-            raise RunError(f"cannot create the run folder {path}: {exc.strerror or exc}")
+            raise RunError(f"cannot create the run folder {path}: {exc.strerror or exc}") from exc
         folder = RunFolder(path)
         folder.write_config(cfg)
         return folder

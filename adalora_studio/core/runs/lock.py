@@ -156,7 +156,7 @@ class RunLock:
         """Whether this object currently holds the lock."""
         return bool(self._token)
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> RunLock:
         """Take the lock or raise :class:`RunError` naming who holds it."""
         if self._token:
             return self
@@ -228,7 +228,7 @@ class RunLock:
             self.lock_file.unlink(missing_ok=True)
         self._token = ""
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self.acquire()
 
     def __exit__(

@@ -90,8 +90,8 @@ def capture_rng() -> tuple[dict[str, Any], dict[str, Any]]:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         tensors["cuda"] = torch.cuda.get_rng_state_all()
     version, internal, gauss = random.getstate()
-    np_state = np.random.get_state()
-    plain = {
+    np_state: Any = np.random.get_state()
+    plain: dict[str, Any] = {
         "python": [version, list(internal), gauss],
         "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
     }
@@ -186,9 +186,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         rng_tensors = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise RunError(f"{path}: checkpoint is incomplete ({Path(exc.filename or '').name} missing); "
-                       "resume from an earlier checkpoint or start a new run")
+                       "resume from an earlier checkpoint or start a new run") from exc
     except (json.JSONDecodeError, OSError, RuntimeError) as exc:
-        raise RunError(f"{path}: checkpoint cannot be read ({exc}); resume from an earlier checkpoint")
+        raise RunError(f"{path}: checkpoint cannot be read ({exc}); resume from an earlier checkpoint") from exc
     if doc.get("format_version") != FORMAT_VERSION:
         raise RunError(f"{path}: checkpoint format {doc.get('format_version')} is not supported "
                        f"(this version reads {FORMAT_VERSION})")

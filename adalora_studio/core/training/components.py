@@ -23,7 +23,7 @@ def warmup_steps(training: TrainingConfig, total_steps: int) -> int:
     return int(math.ceil(training.warmup_ratio * total_steps))
 
 
-def make_optimizer(model: Any, training: TrainingConfig) -> "torch.optim.Optimizer":
+def make_optimizer(model: Any, training: TrainingConfig) -> torch.optim.Optimizer:
     """AdamW over the trainable parameters (adapter triplets and classifier head), in named order."""
     import torch
 
@@ -49,7 +49,7 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return seed * 1_000_003 + epoch
 
 
-def make_train_loader(dataset: Any, collator: Any, batch_size: int) -> tuple[Any, "torch.Generator"]:
+def make_train_loader(dataset: Any, collator: Any, batch_size: int) -> tuple[Any, torch.Generator]:
     """A shuffling DataLoader whose order comes from the returned generator (seed it with :func:`epoch_seed`
     before each epoch)."""
     import torch

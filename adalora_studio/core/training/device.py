@@ -55,7 +55,7 @@ def resolve_hardware(training: TrainingConfig) -> Hardware:
     return Hardware(cpu=device == "cpu", mixed_precision="no" if precision == "fp32" else precision, device=device)
 
 
-def make_accelerator(training: TrainingConfig, hardware: Hardware) -> "Accelerator":
+def make_accelerator(training: TrainingConfig, hardware: Hardware) -> Accelerator:
     """An :class:`accelerate.Accelerator` for this run.
 
     In a plain single process the shared accelerate state is reset first, so several runs with different

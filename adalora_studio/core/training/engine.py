@@ -15,13 +15,11 @@ difference - no second forward, no recomputation.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import os
 import time
 import traceback
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any, Iterator
 
 from ..adalora import (
     TaskLossTap,
@@ -36,11 +34,9 @@ from ..adalora import (
 from ..config import RunConfig
 from ..errors import RunError, StudioError
 from ..events import (
-    TERMINAL_EVENTS,
     CheckpointSaved,
     EvalLogged,
     Event,
-    Failed,
     Finished,
     LogMessage,
     RanksUpdated,
@@ -48,13 +44,14 @@ from ..events import (
     Stopped,
     StopToken,
 )
-from ..runs import EventLog, RunFolder, checkpoint_step, create_run_folder
+from ..runs import RunFolder
 from .checkpoint import restore_rng, save_checkpoint
 from .components import epoch_seed
 from .failures import NonFiniteLoss, all_finite, is_oom, nonfinite_message, oom_message
-from .loop import EngineStats, LoopClock, TrainLoop
+from .lifecycle import EngineLifecycle
+from .loop import LoopClock, TrainLoop
 from .processes import pattern_mismatch_message, processes_with_other_pattern
-from .session import Session, ValidatedRun, build_session, resume_target, run_started_event, validate_session
+from .session import Session, ValidatedRun, build_session, run_started_event
 
 
 def run(config: RunConfig | None, stop: StopToken | None = None, resume_from: str | Path | None = None,
@@ -67,135 +64,8 @@ def run(config: RunConfig | None, stop: StopToken | None = None, resume_from: st
     return Engine(config, stop, resume_from, app=app).events()
 
 
-class Engine:
+class Engine(EngineLifecycle):
     """One run of the training loop. :meth:`events` is the generator; :attr:`stats` the timing afterwards."""
-
-    def __init__(self, config: RunConfig | None, stop: StopToken | None = None,
-                 resume_from: str | Path | None = None, *, app: str = "engine") -> None:
-        self.config = config
-        self.stop = stop or StopToken()
-        self.resume_from = resume_from
-        self.app = app
-        self.stats = EngineStats()
-        self.session: Session | None = None
-        self.folder: RunFolder | None = None
-        self._log: EventLog | None = None
-        self._main = True
-        self._last_ckpt = ""
-        self._last_eval_step = -1
-        self._last_ckpt_step = -1
-        self._pattern_mismatch_reported = False
-
-    # ----------------------------------------------------------------------------------------- events
-    def _emit(self, event: Event) -> Event | None:
-        """Stamp, log and return an event. Non-main processes log nothing and yield only the terminal event, so
-        every process of an ``accelerate launch`` run knows how it ended (and its exit code can say so)."""
-        if not self._main:
-            return event if isinstance(event, TERMINAL_EVENTS) else None
-        if not event.time:
-            event = dataclasses.replace(event, time=time.time())
-        if self._log is not None:
-            self._log.append(event)
-        return event
-
-    def _status(self, state: str, **info: Any) -> None:
-        if self._main and self.folder is not None:
-            self.folder.write_status(state, **info)
-
-    # ------------------------------------------------------------------------------------------ setup
-    def events(self) -> Iterator[Event]:
-        """The run as a generator of events."""
-        lock = None
-        try:
-            try:
-                if self.resume_from is not None:
-                    folder, config, ckpt_path = resume_target(self.resume_from)
-                    try:
-                        validated = validate_session(config)
-                    except StudioError as exc:  # e.g. the data file moved: record it in the run's own log
-                        yield from self._fail_resume(folder, ckpt_path, exc.user_message())
-                        return
-                else:
-                    if self.config is None:
-                        raise RunError("no config given; pass a RunConfig or a run folder to resume")
-                    validated = validate_session(self.config)
-                    folder, ckpt_path = None, None
-            except StudioError as exc:
-                event = self._emit(Failed(step=0, message=exc.user_message()))
-                if event is not None:
-                    yield event
-                return
-            self._main = validated.accelerator.is_main_process
-            if folder is None:
-                folder = create_run_folder(validated.config) if self._main else None
-                folder = self._broadcast_folder(validated, folder)
-            self.folder = folder
-            if self._main:
-                try:
-                    lock = folder.lock(app=self.app).acquire()
-                except StudioError as exc:  # another program runs it: write nothing into its folder
-                    yield from self._yield(Failed(step=0, message=exc.user_message()))
-                    return
-                self._log = EventLog(folder.events_jsonl)
-            yield from self._run(validated, folder, ckpt_path)
-        except StudioError as exc:
-            step = self.session.state.global_step if self.session else 0
-            yield from self._fail(step, exc.user_message(), traceback.format_exc())
-        except Exception as exc:  # setup failures outside the loop end as Failed too
-            step = self.session.state.global_step if self.session else 0
-            yield from self._fail(step, f"Unexpected error: {type(exc).__name__}: {exc}", traceback.format_exc())
-        finally:
-            if self._log is not None:
-                self._log.close()
-            if lock is not None:
-                lock.release()
-
-    def _fail_resume(self, folder: RunFolder, ckpt_path: Path, message: str) -> Iterator[Event]:
-        """A resume that failed its checks: append the Failed event to the run's log and mark its status failed
-        (the checkpoint stays, so the run can be resumed once the problem is fixed). Nothing is written when
-        another program holds the run, nor by a non-main process (the accelerator may not exist yet: RANK)."""
-        self._main = os.environ.get("RANK", "0") == "0"
-        lock = None
-        if self._main:
-            try:
-                lock = folder.lock(app=self.app).acquire()
-            except StudioError as exc:
-                message = f"{message}\n({exc.user_message()})"
-                self._main = False
-        try:
-            if lock is not None:
-                self.folder = folder
-                self._log = EventLog(folder.events_jsonl)
-                self._last_ckpt = str(ckpt_path)
-            step = checkpoint_step(ckpt_path)
-            self._status("failed", step=step, message=message, checkpoint=str(ckpt_path))
-            event = self._emit(Failed(step=step, message=message, checkpoint=str(ckpt_path)))
-            if event is not None:  # always: Failed is terminal
-                yield event
-        finally:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
-            if lock is not None:
-                lock.release()
-
-    def _broadcast_folder(self, validated: ValidatedRun, folder: RunFolder | None) -> RunFolder:
-        """Every process learns the main process's run folder."""
-        acc = validated.accelerator
-        if acc.num_processes == 1:
-            assert folder is not None
-            return folder
-        from accelerate.utils import broadcast_object_list
-
-        box = [str(folder.path) if folder is not None else ""]
-        broadcast_object_list(box, from_process=0)
-        return RunFolder(box[0])
-
-    def _fail(self, step: int, message: str, detail: str = "") -> Iterator[Event]:
-        self._status("failed", step=step, message=message, checkpoint=self._last_ckpt)
-        event = self._emit(Failed(step=step, message=message, detail=detail, checkpoint=self._last_ckpt))
-        if event is not None:
-            yield event
 
     def _run(self, validated: ValidatedRun, folder: RunFolder, ckpt_path: Path | None) -> Iterator[Event]:
         session: Session | None = None
@@ -229,7 +99,7 @@ class Engine:
         for warning in s.warnings:
             yield from self._yield(LogMessage(level="warning", message=warning))
         yield from self._yield(self._ranks(s))
-        if resumed_from is not None:
+        if resumed_from is not None and s.resumed is not None:
             yield from self._yield(LogMessage(
                 level="info", message=f"Resumed from {s.resumed.path.name} at optimizer step {resumed_from}"))
         loop = TrainLoop(
@@ -254,7 +124,7 @@ class Engine:
         finally:
             loop.tap.remove()
 
-    def _epoch(self, s: Session, loop: TrainLoop) -> Iterator[Event]:
+    def _epoch(self, s: Session, loop: TrainLoop) -> Generator[Event, None, bool]:
         """Train through (the rest of) one epoch, or until the run ends. Returns True when it stopped on request.
 
         Resuming restores the RNG states where the original run had them: before the loader draws its base seed
@@ -349,7 +219,7 @@ class Engine:
             yield from self._yield(LogMessage(level="warning", message=pattern_mismatch_message(
                 s.state.global_step, differ)))
 
-    def _between_steps(self, s: Session, loop: TrainLoop, epoch_done: bool) -> Iterator[Event]:
+    def _between_steps(self, s: Session, loop: TrainLoop, epoch_done: bool) -> Generator[Event, None, bool]:
         """Evaluation, checkpoint and the stop request after an optimizer step. Returns True when stopped."""
         state, t = s.state, s.config.training
         if state.global_step >= s.plan.total_steps:
@@ -381,11 +251,6 @@ class Engine:
         self.stats.bookkeeping_s = loop.clock.bookkeeping_s
         self.stats.train_s = s.state.elapsed_s - loop.clock.elapsed_before
         self.stats.steps = s.state.global_step - loop.clock.start_step
-
-    def _yield(self, event: Event) -> Iterator[Event]:
-        emitted = self._emit(event)
-        if emitted is not None:
-            yield emitted
 
     def _ranks(self, s: Session) -> RanksUpdated:
         scores = triplet_scores(s.peft_model)

@@ -8,8 +8,9 @@ cross-entropy per example for classification, per target token for causal LM. Me
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..adalora import rank_mask_applied
 
@@ -30,12 +31,12 @@ def classification_metrics(preds: Sequence[int], labels: Sequence[int]) -> dict[
     n = len(labels)
     if n == 0:
         return {"accuracy": float("nan"), "macro_f1": float("nan")}
-    correct = sum(1 for p, y in zip(preds, labels) if p == y)
+    correct = sum(1 for p, y in zip(preds, labels, strict=False) if p == y)
     f1s = []
     for c in sorted(set(labels) | set(preds)):
-        tp = sum(1 for p, y in zip(preds, labels) if p == c and y == c)
-        fp = sum(1 for p, y in zip(preds, labels) if p == c and y != c)
-        fn = sum(1 for p, y in zip(preds, labels) if p != c and y == c)
+        tp = sum(1 for p, y in zip(preds, labels, strict=False) if p == c and y == c)
+        fp = sum(1 for p, y in zip(preds, labels, strict=False) if p == c and y != c)
+        fn = sum(1 for p, y in zip(preds, labels, strict=False) if p != c and y == c)
         denom = 2 * tp + fp + fn
         f1s.append(2 * tp / denom if denom else 0.0)
     return {"accuracy": correct / n, "macro_f1": sum(f1s) / len(f1s)}

@@ -74,7 +74,7 @@ class TrainLoop:
     """Mutable state of the training loop within one session."""
 
     trainable: list
-    tap: "TaskLossTap"
+    tap: TaskLossTap
     """Task loss of each micro-batch, before peft adds the orthogonality term."""
     max_norm: float
     clock: LoopClock

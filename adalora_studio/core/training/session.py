@@ -32,9 +32,9 @@ class ValidatedRun:
 
     config: RunConfig
     hardware: Hardware
-    summary: "DataSummary"
-    info: "ModelInfo"
-    plan: "RunPlan"
+    summary: DataSummary
+    info: ModelInfo
+    plan: RunPlan
     accelerator: Any
 
 
@@ -45,8 +45,8 @@ class Session:
     config: RunConfig
     folder: RunFolder
     hardware: Hardware
-    plan: "RunPlan"
-    info: "ModelInfo"
+    plan: RunPlan
+    info: ModelInfo
     accelerator: Any
     model: Any
     """As prepared by accelerate (may be wrapped); use :attr:`peft_model` for peft calls."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 from pyqtgraph.Qt import QtWidgets

@@ -31,8 +31,8 @@ def matrix_tooltip(m: MatrixRank) -> str:
     if m.importance:
         scores = list(m.importance)
         if m.kept and len(m.kept) == len(scores):
-            kept = sorted((s for s, k in zip(scores, m.kept) if k), reverse=True)
-            pruned = sorted((s for s, k in zip(scores, m.kept) if not k), reverse=True)
+            kept = sorted((s for s, k in zip(scores, m.kept, strict=False) if k), reverse=True)
+            pruned = sorted((s for s, k in zip(scores, m.kept, strict=False) if not k), reverse=True)
         else:
             kept, pruned = sorted(scores, reverse=True), []
         if kept:
@@ -68,8 +68,9 @@ class RankBarsView(QWidget):
         self.plot.addItem(self.pruned)
         dash = Qt.PenStyle.DashLine
         self.init_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(look.reference, width=1, style=dash),
-                                         label="init_r {value:.0f}", labelOpts={"position": 0.02, "color": look.reference, "fill": look.legend_fill,
-                                                                               "anchors": [(0, 1), (0, 1)]})
+                                         label="init_r {value:.0f}",
+                                         labelOpts={"position": 0.02, "color": look.reference,
+                                                    "fill": look.legend_fill, "anchors": [(0, 1), (0, 1)]})
         self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(look.eval, width=1, style=dash),
                                            label="avg target_r {value:.1f}",
                                            labelOpts={"position": 0.98, "color": look.eval, "fill": look.legend_fill,

@@ -98,7 +98,7 @@ class RankHeatmapView(QWidget):
         if not self.labels:
             return
         shown = self._shown.reshape(-1)
-        for k, (item, value) in enumerate(zip(self.labels, grid.reshape(-1))):
+        for k, (item, value) in enumerate(zip(self.labels, grid.reshape(-1), strict=False)):
             if value == shown[k] or (np.isnan(value) and np.isnan(shown[k])):
                 continue  # unchanged cell: setText costs a text layout
             shown[k] = value

@@ -37,7 +37,7 @@ class Problem:
     field: str = ""
 
     @classmethod
-    def from_error(cls, exc: Exception) -> "Problem":
+    def from_error(cls, exc: Exception) -> Problem:
         """Keep the column/row/field a core error names."""
         if isinstance(exc, DataError):
             return cls(str(exc), exc.column, exc.row)

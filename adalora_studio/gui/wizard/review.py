@@ -91,7 +91,8 @@ class ReviewPage(WizardPage):
         problems = validate_config(cfg)
         self.errors.show_message("<br>".join(html.escape(str(e)) for e in problems) if problems else None)
         info, summary = self.state.model_info, self.state.data_summary
-        model = "all-MiniLM-L6-v2 (bundled)" if cfg.model.source == "bundled" else f"{cfg.model.source}: {cfg.model.path}"
+        bundled = cfg.model.source == "bundled"
+        model = "all-MiniLM-L6-v2 (bundled)" if bundled else f"{cfg.model.source}: {cfg.model.path}"
         if info is not None:
             model += f" — {info.architecture}, {human_count(info.n_params)} parameters"
         rows = [("Task", cfg.task), ("Model", model), ("Data", cfg.data.train_file)]

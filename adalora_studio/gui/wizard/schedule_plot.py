@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -43,7 +43,8 @@ class SchedulePlot(pg.PlotWidget):
             self.addItem(self._regions[name])
             self.addItem(self._labels[name])
         self.curve = self.plot([], [], pen=pg.mkPen((38, 139, 210), width=2), stepMode=None)
-        self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((133, 153, 0), style=pg.QtCore.Qt.PenStyle.DashLine))
+        dashed = pg.mkPen((133, 153, 0), style=pg.QtCore.Qt.PenStyle.DashLine)
+        self.target_line = pg.InfiniteLine(angle=0, movable=False, pen=dashed)
         self.addItem(self.target_line)
         self.empty_text = pg.TextItem("", color=(120, 120, 120), anchor=(0.5, 0.5))
         self.addItem(self.empty_text)

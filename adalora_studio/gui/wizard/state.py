@@ -8,7 +8,8 @@ whose results arrive on the GUI thread; a result that was overtaken by a newer r
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 from shiboken6 import isValid

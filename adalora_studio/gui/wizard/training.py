@@ -238,7 +238,8 @@ class TrainingPage(WizardPage):
         if d is None:
             return
         found = ", ".join(x for x in ("CUDA " + d["cuda_name"] if d["cuda"] else "", "MPS" if d["mps"] else "") if x)
-        text = f"Found: {found or 'no GPU'}. auto → <b>{d['auto_device']}</b>, precision auto → <b>{d['auto_precision']}</b>"
+        text = (f"Found: {found or 'no GPU'}. auto → <b>{d['auto_device']}</b>, "
+                f"precision auto → <b>{d['auto_precision']}</b>")
         if d["auto_device"] == "cpu":
             text += f" ({d['threads']} CPU threads)."
         chosen = self.device.currentText()

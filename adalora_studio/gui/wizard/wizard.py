@@ -6,7 +6,8 @@ Start (on the last page) emits ``start_requested`` with the RunConfig, the same 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
