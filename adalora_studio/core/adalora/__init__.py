@@ -32,6 +32,7 @@ from .allocator_state import (
     update_and_allocate,
 )
 from .build import adalora_config, build_peft_model, task_type
+from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpoint_model, unwrap_base
 from .loading import TASK_OF_PEFT_TASK_TYPE, load_adapter_model
 from .loss_tap import TaskLossTap
 from .plan import (
@@ -112,4 +113,8 @@ __all__ = [
     "adalora_to_lora",
     "read_adalora_source",
     "lora_adapter_writer",
+    "checkpoint_targets",
+    "load_checkpoint_model",
+    "adapter_disabled",
+    "unwrap_base",
 ]

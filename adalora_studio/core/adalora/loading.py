@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,11 @@ def load_adapter_model(
         label_names = [f"LABEL_{i}" for i in range(n)] if n else None
     base, tokenizer = load_model_and_tokenizer(model_cfg, task, label_names)
     try:
-        model = PeftModel.from_pretrained(base, str(adapter_dir), adapter_name=ADAPTER_NAME)
+        with warnings.catch_warnings():
+            # peft 0.21's LoRA-style check does not understand AdaLoRA's mask keys; the adapter loads correctly
+            warnings.filterwarnings("ignore", message=".*rank_pattern keys did not match.*")
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            model = PeftModel.from_pretrained(base, str(adapter_dir), adapter_name=ADAPTER_NAME)
     except (RuntimeError, ValueError, KeyError) as exc:
         raise ModelError(
             f"the adapter in {adapter_dir} does not fit the base model ({model_cfg.source} {model_cfg.path}): "

@@ -5,7 +5,8 @@ Everything reads through memory-mapped Arrow tables; every error names the file,
 
 from __future__ import annotations
 
-from .columns import ColumnSummary, sort_label_names, split_indices
+from .columns import ColumnSummary, label_key, sort_label_names, split_indices
+from .eval_rows import eval_table
 from .load import FORMATS, SUFFIXES, SUPPORTED_TEXT, detect_format, load_table, resolve_format
 from .prepare import DataSummary, PreparedData, inspect_dataset, prepare_data
 from .preview import DataPreview, preview_data
@@ -30,4 +31,6 @@ __all__ = [
     "PreparedData",
     "inspect_dataset",
     "prepare_data",
+    "eval_table",
+    "label_key",
 ]

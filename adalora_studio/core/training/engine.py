@@ -44,6 +44,7 @@ from ..events import (
     Stopped,
     StopToken,
 )
+from ..inference import report_after_run
 from ..runs import RunFolder
 from .checkpoint import restore_rng, save_checkpoint
 from .components import epoch_seed
@@ -312,6 +313,7 @@ class Engine(EngineLifecycle):
         if self._main:
             save_adapter(s.peft_model, adapter_dir)
             write_rank_tables(final_ranks, s.folder.path)
+            yield from self._yield(report_after_run(s))  # report.json + figures, from the live model
             total_s = s.state.elapsed_s
             self._status("finished", step=s.state.global_step, total_steps=s.plan.total_steps,
                          adapter=str(adapter_dir), elapsed_s=total_s)
