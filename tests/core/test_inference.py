@@ -79,7 +79,8 @@ def test_post_hoc_evaluation_on_the_own_eval_file_reproduces_the_accuracy_and_ne
     counts = report["confusion_matrix"]["counts"]
     assert sum(map(sum, counts)) == n_rows == report["n_rows"]
     assert sum(v["support"] for v in report["per_class"].values()) == n_rows
-    assert all(math.isclose(sum(r), 1.0) for r, c in zip(report["confusion_matrix"]["normalized"], counts) if sum(c))
+    assert all(math.isclose(sum(r), 1.0) for r, c in zip(report["confusion_matrix"]["normalized"], counts, strict=True)
+               if sum(c))
     assert sum(b["count"] for b in report["calibration"]["bins"]) == n_rows
     assert all(m["true"] != m["predicted"] for m in report["mistakes"])
     assert path is not None and path.name != "report.json"

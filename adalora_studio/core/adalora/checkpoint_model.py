@@ -57,7 +57,7 @@ def load_checkpoint_model(base: Any, task_type: str, trainable: Mapping[str, Any
             if keep is not None and len(keep) == param.shape[0]:
                 mask = torch.tensor(keep, dtype=torch.bool).view(-1, 1)
                 param.masked_fill_(~mask, 0.0)
-    model.peft_config[ADAPTER_NAME].rank_pattern = None  # masked for good; nothing left to apply
+    model.peft_config[ADAPTER_NAME].rank_pattern = None  # type: ignore[attr-defined]  # masked for good
     model.eval()
     return model
 
