@@ -78,6 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="runs folder (default: the user's runs folder)")
     p.set_defaults(func=cmd_runs)
 
+    p = sub.add_parser("evaluate", help="evaluate a run on a data file (or its own eval rows); writes a new report")
+    p.add_argument("run_dir", help="a finished run folder (a stopped run uses its last checkpoint)")
+    p.add_argument("--data", metavar="FILE", help="rows with the run's columns (default: the run's own eval rows)")
+    p.add_argument("--known-labels-only", action="store_true",
+                   help="leave out rows whose label the model never saw (they are listed) instead of refusing")
+    p.add_argument("--json", action="store_true", help="print metrics, per-class table and confusion matrix as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="classify texts with a run's adapter: label and class probabilities")
+    p.add_argument("run_dir", help="a text-classification run folder")
+    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p.add_argument("--json", action="store_true", help='print [{"text", "label", "probabilities"}, ...]')
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("generate", help="generate text after a prompt with a causal-LM run's adapter (greedy)")
+    p.add_argument("run_dir", help="a causal-lm run folder")
+    p.add_argument("prompt")
+    p.add_argument("--max-new-tokens", type=int, default=64, metavar="N")
+    p.add_argument("--base", action="store_true", help="use the base model, adapter switched off")
+    p.add_argument("--json", action="store_true", help="print the generation as JSON")
+    p.set_defaults(func=cmd_generate)
+
     p = sub.add_parser("install-desktop", help="add AdaLoRA Studio to the start menu (per user)")
     p.set_defaults(func=cmd_install_desktop)
     p = sub.add_parser("uninstall-desktop", help="remove the start-menu entry")
@@ -320,3 +342,27 @@ def cmd_uninstall_desktop(args: argparse.Namespace) -> int:
     for path in uninstall_desktop():
         print(f"Removed {path}")
     return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------- using a trained run
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a run and write a new report."""
+    from .app.inference_commands import run_evaluate
+
+    return run_evaluate(args.run_dir, args.data, args.json, args.known_labels_only)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Classify texts."""
+    from .app.inference_commands import run_predict
+
+    return run_predict(args.run_dir, args.texts, args.json)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate after a prompt."""
+    from .app.inference_commands import run_generate
+
+    return run_generate(args.run_dir, args.prompt, args.max_new_tokens, args.base, args.json)

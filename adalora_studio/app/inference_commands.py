@@ -1,0 +1,112 @@
+"""The ``evaluate``, ``predict`` and ``generate`` commands: use a trained run from the command line.
+
+Each loads the adapter exactly as a user of plain peft would (:func:`core.inference.load_for_inference`), so a
+command that works is also a check that the saved adapter is right. Output is for people, or JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..core.errors import StudioError
+
+
+class WrongTask(StudioError):
+    """The command needs the other task (predict: classification; generate: causal LM)."""
+
+
+def _loaded(run_dir: str, task: str, command: str) -> Any:
+    from ..core.inference import load_for_inference
+
+    loaded = load_for_inference(Path(run_dir))
+    if loaded.task != task:
+        other = "generate" if task == "text-classification" else "predict"
+        raise WrongTask(f"{run_dir} is a {loaded.task} run; `{command}` needs a {task} run (use `{other}`)")
+    return loaded
+
+
+def run_evaluate(run_dir: str, data: str | None, as_json: bool, known_labels_only: bool,
+                 out: TextIO | None = None) -> int:
+    """Evaluate a run on ``data`` (or its own eval rows); write a new report; print it. Returns 0."""
+    out = out or sys.stdout
+    from ..core.inference import evaluate_run
+
+    report, path = evaluate_run(Path(run_dir), Path(data) if data else None, known_labels_only=known_labels_only)
+    if as_json:
+        keys = ("metrics", "per_class", "n_rows") if report["task"] != "causal-lm" else ("metrics", "samples", "n_rows")
+        shown: dict[str, Any] = {k: report[k] for k in keys}
+        if "confusion_matrix" in report:
+            cm = report["confusion_matrix"]
+            shown["confusion_matrix"] = {"labels": cm["labels"], "counts": cm["counts"]}
+        print(json.dumps(shown, indent=2), file=out)
+        return 0
+    for line in report_lines(report):
+        print(line, file=out)
+    print(f"\nReport written to {path}", file=out)
+    return 0
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """A report as text for a terminal: headline metrics, per-class table or sample generations."""
+    m = report["metrics"]
+    lines = [f"Evaluated {report['n_rows']} rows of {report['data']['file']} with the {report['model']}."]
+    left_out = report["data"].get("left_out_labels") or {}
+    if left_out:
+        lines.append("Left out (labels the model never saw): " + ", ".join(f"{k} ({n})" for k, n in left_out.items()))
+    if report["task"] == "causal-lm":
+        lines.append(f"eval loss {m['eval_loss']:.4f}   perplexity {m['perplexity']:.2f}")
+        for s in report["samples"]:
+            lines += ["", f"prompt:    {s['prompt']}", f"reference: {s['reference']}", f"base:      {s['base']}",
+                      f"tuned:     {s['tuned']}"]
+        return lines
+    lines.append(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   ECE {m['ece']:.4f}")
+    width = max(len(n) for n in report["per_class"]) + 2
+    lines += ["", f"{'class':{width}} precision  recall     F1  support"]
+    for name, c in report["per_class"].items():
+        lines.append(f"{name:{width}} {c['precision']:9.3f} {c['recall']:7.3f} {c['f1']:6.3f} {c['support']:8d}")
+    return lines
+
+
+def run_predict(run_dir: str, texts: Sequence[str], as_json: bool, out: TextIO | None = None) -> int:
+    """Classify each text; print label and probabilities (or a JSON list). Returns 0."""
+    out = out or sys.stdout
+    from ..core.inference import predict
+
+    preds = predict(_loaded(run_dir, "text-classification", "predict"), list(texts))
+    if as_json:
+        print(json.dumps([p.to_dict() for p in preds], indent=2), file=out)
+        return 0
+    for p in preds:
+        ranked = sorted(p.probabilities.items(), key=lambda kv: -kv[1])
+        print(f"{p.label} ({p.confidence:.1%})  {p.text}", file=out)
+        print("    " + "  ".join(f"{k} {v:.3f}" for k, v in ranked), file=out)
+        if p.note:
+            print(f"    note: {p.note}", file=out)
+    return 0
+
+
+def run_generate(run_dir: str, prompt: str, max_new_tokens: int, base: bool, as_json: bool,
+                 out: TextIO | None = None) -> int:
+    """Generate after ``prompt`` (greedy), streaming to ``out`` unless ``as_json``. Returns 0."""
+    out = out or sys.stdout
+    from ..core.inference import GenerationSettings, generate
+
+    loaded = _loaded(run_dir, "causal-lm", "generate")
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, greedy=True)
+
+    def show(piece: str) -> None:
+        out.write(piece)
+        out.flush()
+
+    result = generate(loaded, prompt, settings, base=base, on_text=None if as_json else show)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2), file=out)
+    else:
+        print(file=out)
+        if result.note:
+            print(f"note: {result.note}", file=sys.stderr)
+    return 0
