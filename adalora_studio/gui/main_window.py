@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
                                         self.save_config_dialog)
         file_menu.addSeparator()
         self.home_action = self._action(file_menu, "&Home", None, self.show_home)
+        self.playground_action = self._action(file_menu, "&Playground…", QKeySequence("Ctrl+P"), self.show_playground)
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -122,6 +123,10 @@ class MainWindow(QMainWindow):
             self._dashboard.resume_requested.connect(self.resume_run)
             for name in ("export_lora", "export_merged", "export_csv"):
                 getattr(self._dashboard, name).connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
+            from .playground.open import open_report
+
+            self._dashboard.finish_panel.playground_requested.connect(self.show_playground)
+            self._dashboard.finish_panel.report_requested.connect(lambda run_dir: open_report(self, run_dir))
             self.pages.addWidget(self._dashboard)
         return self._dashboard
 
@@ -179,6 +184,12 @@ class MainWindow(QMainWindow):
         """Save the wizard's config (File ▸ Save config…)."""
         self.pages.setCurrentWidget(self.wizard)
         self.wizard.review_page.save_dialog()
+
+    def show_playground(self, run_dir: str = "") -> None:
+        """Try a trained run: the playground page (on ``run_dir`` when given)."""
+        from .playground.open import open_playground
+
+        open_playground(self, run_dir)
 
     def show_help(self) -> None:
         """Help ▸ User guide (F1)."""

@@ -19,6 +19,8 @@ class FinishPanel(QFrame):
     export_merged = Signal(str)
     export_csv = Signal(str)
     export_plots = Signal()
+    report_requested = Signal(str)
+    playground_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,8 +38,14 @@ class FinishPanel(QFrame):
         self.csv_button.setToolTip("Save the final rank of every matrix as a CSV table")
         self.plots_button = QPushButton("Plots PNG/SVG…")
         self.plots_button.setToolTip("Save every dashboard plot as PNG and SVG")
+        self.report_button = QPushButton("Report card…")
+        self.report_button.setToolTip("Accuracy per class, confusion matrix, confident mistakes (report.json)")
+        self.playground_button = QPushButton("Try it…")
+        self.playground_button.setToolTip("Open the playground on this run: classify texts or generate")
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.report_button)
+        layout.addWidget(self.playground_button)
         for button in (self.open_button, self.lora_button, self.merged_button, self.csv_button, self.plots_button):
             layout.addWidget(button)
         self.run_dir = ""
@@ -46,6 +54,8 @@ class FinishPanel(QFrame):
         self.merged_button.clicked.connect(lambda: self.export_merged.emit(self.run_dir))
         self.csv_button.clicked.connect(lambda: self.export_csv.emit(self.run_dir))
         self.plots_button.clicked.connect(self.export_plots)
+        self.report_button.clicked.connect(lambda: self.report_requested.emit(self.run_dir))
+        self.playground_button.clicked.connect(lambda: self.playground_requested.emit(self.run_dir))
 
     def refresh(self, state: DashboardState) -> None:
         """Show the adapter location (finished) or the checkpoint (stopped/failed)."""
@@ -60,6 +70,13 @@ class FinishPanel(QFrame):
         for button in (self.lora_button, self.merged_button, self.csv_button):
             button.setEnabled(finished)
         self.open_button.setEnabled(bool(self.run_dir) and Path(self.run_dir).exists())
+        from .report_summary import report_headline
+
+        headline = report_headline(self.run_dir)
+        self.report_button.setEnabled(bool(headline))
+        self.playground_button.setEnabled(finished or bool(state.last_checkpoint))
+        if headline:
+            self.label.setText(f"{self.label.text()}<br>{headline}")
 
     def open_folder(self) -> bool:
         """Open the run folder in the desktop's file manager."""

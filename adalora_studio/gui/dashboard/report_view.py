@@ -1,0 +1,215 @@
+"""The report card of a run (its newest ``report*.json``): headline metrics, per-class table, confusion heatmap
+(counts, coloured by row share), calibration, most confident mistakes; for causal LM, loss, perplexity and sample
+generations. "Evaluate on another file…" runs a post-hoc evaluation on the worker (a new report, never replacing
+one); unseen labels are listed and evaluated past only when the user confirms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class ConfusionHeatmap(QWidget):
+    """Rows: true label; columns: predicted. Colour = row-normalised share; text = count."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.labels: list[str] = []
+        self.counts: list[list[int]] = []
+        self.normalized: list[list[float]] = []
+        self.setMinimumSize(360, 300)
+
+    def set_matrix(self, labels: list[str], counts: list[list[int]], normalized: list[list[float]]) -> None:
+        self.labels, self.counts, self.normalized = labels, counts, normalized
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(120 + 48 * max(len(self.labels), 2), 90 + 40 * max(len(self.labels), 2))
+
+    def paintEvent(self, _event: Any) -> None:  # noqa: N802 (Qt API)
+        k = len(self.labels)
+        if not k:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = p.fontMetrics()
+        left = min(max(fm.horizontalAdvance(name) for name in self.labels) + 16, 160)
+        top = fm.height() * 2 + 8
+        cell = max(18.0, min((self.width() - left - 8) / k, (self.height() - top - 8) / k))
+        p.drawText(QRectF(left, 0, cell * k, fm.height() + 2), Qt.AlignmentFlag.AlignCenter, "predicted →")
+        for j, name in enumerate(self.labels):
+            text = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(cell) - 2)
+            p.drawText(QRectF(left + j * cell, fm.height() + 4, cell, fm.height()), Qt.AlignmentFlag.AlignCenter, text)
+        for i, name in enumerate(self.labels):
+            y = top + i * cell
+            text = fm.elidedText(name, Qt.TextElideMode.ElideRight, left - 10)
+            p.setPen(QColor("#222"))
+            p.drawText(QRectF(0, y, left - 6, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+            for j in range(k):
+                share = self.normalized[i][j]
+                rect = QRectF(left + j * cell, y, cell, cell)
+                p.fillRect(rect, QColor.fromRgbF(1 - share * 0.88, 1 - share * 0.67, 1 - share * 0.29))
+                p.setPen(QColor("#bbbbbb"))
+                p.drawRect(rect)
+                p.setPen(QColor("white" if share > 0.55 else "#222"))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(self.counts[i][j]))
+        p.end()
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> QTableWidget:
+    table = QTableWidget(len(rows), len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            text = f"{value:.3f}" if isinstance(value, float) else str(value)
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+    return table
+
+
+class ReportView(QWidget):
+    """Shows one report; :meth:`load_run` picks the run's newest. Emits ``evaluate_requested(run_dir, file)``."""
+
+    evaluate_requested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_dir = ""
+        self.report: dict[str, Any] | None = None
+        self.title = QLabel("No report yet: it is written when a run finishes.")
+        self.title.setWordWrap(True)
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        self.evaluate_button = QPushButton("Evaluate on another file…")
+        self.evaluate_button.setToolTip("Evaluate this run on a file with the same columns; writes a new report")
+        self.heatmap = ConfusionHeatmap()
+        self.tabs = QTabWidget()
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.evaluate_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.tabs, 1)
+        self.evaluate_button.clicked.connect(self._choose_file)
+
+    def load_run(self, run_dir: str | Path) -> bool:
+        """Show the run's newest report; False when it has none."""
+        from ...core.inference import latest_report
+
+        self.run_dir = str(run_dir)
+        found = latest_report(run_dir)
+        if found is None:
+            self.report = None
+            self.title.setText("No report yet: it is written when a run finishes.")
+            self.tabs.clear()
+            return False
+        self.show_report(found[1], found[0].name)
+        return True
+
+    def show_report(self, report: dict[str, Any], name: str = "report.json") -> None:
+        self.report = report
+        data = report.get("data", {})
+        self.title.setText(f"<b>{name}</b> — {report.get('run', '')}, {report.get('origin', '')} on "
+                           f"{Path(str(data.get('file', ''))).name}: {report.get('n_rows', 0)} rows "
+                           f"({report.get('model', '')})")
+        self.tabs.clear()
+        m = report["metrics"]
+        if report.get("task") == "causal-lm":
+            self.headline.setText(f"<b>eval loss</b> {m['eval_loss']:.4f} &nbsp; <b>perplexity</b> "
+                                  f"{m['perplexity']:.2f}")
+            rows = [[s["prompt"], s["reference"], s["base"], s["tuned"]] for s in report.get("samples", [])]
+            self.tabs.addTab(_table(["Prompt", "Reference", "Base", "Tuned"], rows), "Samples")
+            return
+        left = data.get("left_out_labels") or {}
+        extra = f" &nbsp; (left out: {', '.join(f'{k} ×{n}' for k, n in left.items())})" if left else ""
+        self.headline.setText(f"<b>accuracy</b> {m['accuracy']:.3f} &nbsp; <b>macro-F1</b> {m['macro_f1']:.3f} "
+                              f"&nbsp; <b>ECE</b> {m['ece']:.3f}{extra}")
+        cm = report["confusion_matrix"]
+        self.heatmap.set_matrix(cm["labels"], cm["counts"], cm["normalized"])
+        per = report["per_class"]
+        classes = _table(["Class", "Precision", "Recall", "F1", "Support"],
+                         [[n, c["precision"], c["recall"], c["f1"], c["support"]] for n, c in per.items()])
+        overview = QWidget()
+        row = QHBoxLayout(overview)
+        row.addWidget(self.heatmap, 3)
+        row.addWidget(classes, 2)
+        self.tabs.addTab(overview, "Classes")
+        mistakes = _table(["Text", "True", "Predicted", "Confidence"],
+                          [[x["text"], x["true"], x["predicted"], x["confidence"]] for x in report["mistakes"]])
+        mistakes.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tabs.addTab(mistakes, f"Confident mistakes ({len(report['mistakes'])})")
+        bins = [b for b in report["calibration"]["bins"] if b["count"]]
+        self.tabs.addTab(_table(["Confidence bin", "Rows", "Mean confidence", "Accuracy"],
+                                [[f"{b['lo']:.1f}–{b['hi']:.1f}", b["count"], b["confidence"], b["accuracy"]]
+                                 for b in bins]), "Calibration")
+
+    def save_heatmap_png(self, path: str | Path) -> bool:
+        """The confusion heatmap as PNG (the PNG twin of the report's SVG)."""
+        return bool(self.report and "confusion_matrix" in self.report and self.heatmap.grab().save(str(path)))
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Evaluate on another file", self.run_dir,
+                                              "Data (*.csv *.tsv *.json *.jsonl *.parquet)")
+        if path:
+            self.evaluate_requested.emit(self.run_dir, path)
+
+
+def confirm_unseen(parent: QWidget, message: str) -> bool:
+    """Ask whether to evaluate on the known labels only (the message lists the unseen ones)."""
+    answer = QMessageBox.question(parent, "Labels the model never saw",
+                                  f"{message}\n\nEvaluate on the rows with known labels only?")
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class ReportDialog(QDialog):
+    """The report view in its own window, evaluating on the given worker."""
+
+    def __init__(self, worker: Any, run_dir: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Report card — {Path(run_dir).name}")
+        self.worker = worker
+        self.view = ReportView(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+        self.resize(980, 640)
+        self.view.load_run(run_dir)
+        self.view.evaluate_requested.connect(self.evaluate)
+
+    def evaluate(self, run_dir: str, file: str, known_labels_only: bool = False) -> Any:
+        from .report_jobs import evaluate_job
+
+        self.view.title.setText(f"Evaluating on {Path(file).name}…")
+        job = self.worker.submit(evaluate_job, run_dir, file, known_labels_only)
+        job.succeeded.connect(lambda result: self._done(run_dir, file, result))
+        job.failed.connect(lambda message, _d: self.view.title.setText(f"<b>Evaluation failed</b>: {message}"))
+        return job
+
+    def _done(self, run_dir: str, file: str, result: dict[str, Any]) -> None:
+        if result.get("unseen"):
+            if confirm_unseen(self, result["message"]):
+                self.evaluate(run_dir, file, known_labels_only=True)
+            else:
+                self.view.load_run(run_dir)
+            return
+        self.view.load_run(run_dir)
