@@ -50,13 +50,14 @@ class ConfusionHeatmap(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = p.fontMetrics()
-        left = min(max(fm.horizontalAdvance(name) for name in self.labels) + 16, 160)
-        top = fm.height() * 2 + 8
+        left = min(max(fm.horizontalAdvance(n) for n in [*self.labels, "true ↓  predicted →"]) + 16, 170)
+        top = fm.height() + 10
         cell = max(18.0, min((self.width() - left - 8) / k, (self.height() - top - 8) / k))
-        p.drawText(QRectF(left, 0, cell * k, fm.height() + 2), Qt.AlignmentFlag.AlignCenter, "predicted →")
+        p.drawText(QRectF(0, 0, left - 6, top - 4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                   "true ↓  predicted →")
         for j, name in enumerate(self.labels):
             text = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(cell) - 2)
-            p.drawText(QRectF(left + j * cell, fm.height() + 4, cell, fm.height()), Qt.AlignmentFlag.AlignCenter, text)
+            p.drawText(QRectF(left + j * cell, 2, cell, fm.height()), Qt.AlignmentFlag.AlignCenter, text)
         for i, name in enumerate(self.labels):
             y = top + i * cell
             text = fm.elidedText(name, Qt.TextElideMode.ElideRight, left - 10)
@@ -139,7 +140,11 @@ class ReportView(QWidget):
             self.headline.setText(f"<b>eval loss</b> {m['eval_loss']:.4f} &nbsp; <b>perplexity</b> "
                                   f"{m['perplexity']:.2f}")
             rows = [[s["prompt"], s["reference"], s["base"], s["tuned"]] for s in report.get("samples", [])]
-            self.tabs.addTab(_table(["Prompt", "Reference", "Base", "Tuned"], rows), "Samples")
+            samples = _table(["Prompt", "Reference", "Base", "Tuned"], rows)
+            samples.setWordWrap(True)
+            samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            samples.resizeRowsToContents()
+            self.tabs.addTab(samples, "Samples")
             return
         left = data.get("left_out_labels") or {}
         extra = f" &nbsp; (left out: {', '.join(f'{k} ×{n}' for k, n in left.items())})" if left else ""

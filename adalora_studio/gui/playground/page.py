@@ -130,6 +130,11 @@ class PlaygroundPage(QWidget):
 
     def _on_loaded(self, info: dict[str, Any]) -> None:
         self.current = info
+        index = self.run_combo.findData(info["path"])
+        if index < 0:  # an adapter folder opened from disk
+            self.run_combo.addItem(f"{info['name']}  (adapter folder)", info["path"])
+            index = self.run_combo.count() - 1
+        self.run_combo.setCurrentIndex(index)
         self._fill_other()
         self.views.setCurrentWidget(self.generate if info["task"] == "causal-lm" else self.classify)
         self.generate.right_box.setTitle(f"Tuned: {info['name']}")
