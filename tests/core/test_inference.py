@@ -188,3 +188,20 @@ def test_stop_ends_a_generation_early(causal_run) -> None:
                                                                           temperature=1.0, top_p=1.0), stop=stop,
                       on_text=on_text)
     assert len(result.token_ids) <= 2 or result.ended == "eos"
+
+
+def test_ab_partners_share_the_comparison_id(tmp_path: Path) -> None:
+    from adalora_studio.core.inference import ab_partners
+
+    def run(name: str, cid: str, method: str = "adalora") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "run.json").write_text(json.dumps({"name": name, "comparison_id": cid, "method": method}))
+        return folder
+
+    a = run("a", "cmp-1")
+    b = run("b", "cmp-1", "lora")
+    run("c", "cmp-2")
+    (b / "report.json").write_text("{}")
+    assert ab_partners(a) == [{"name": "b", "path": str(b), "method": "lora", "report": str(b / "report.json")}]
+    assert ab_partners(run("d", "")) == []

@@ -15,6 +15,7 @@ from .evaluate import causal_eval_loss, evaluate_causal, evaluate_classification
 from .generate import Generation, GenerationSettings, format_prompt, generate, prompt_ids, stream_tokens
 from .loaded import LoadedModel, ModelCache, load_for_inference
 from .metrics import calibration, classification_report, confusion_counts, headline, per_class, row_normalised
+from .partners import ab_partners
 from .report import build_report, evaluate_run, latest_report, report_files, write_report
 from .report_svg import confusion_svg, reliability_svg
 from .rows import EvalRows, UnseenLabelsError, file_eval_rows, run_eval_rows
@@ -55,4 +56,5 @@ __all__ = [
     "confusion_svg",
     "reliability_svg",
     "report_after_run",
+    "ab_partners",
 ]

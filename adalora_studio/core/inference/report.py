@@ -21,6 +21,7 @@ from ..atomic import atomic_write_text, fsync_dir
 from ..errors import RunError
 from .evaluate import evaluate_causal, evaluate_classification
 from .loaded import LoadedModel, load_for_inference
+from .partners import ab_partners
 from .report_svg import confusion_svg, reliability_svg
 from .rows import EvalRows, file_eval_rows, run_eval_rows
 
@@ -43,6 +44,7 @@ def build_report(loaded: LoadedModel, rows: EvalRows, origin: str) -> dict[str, 
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "model": loaded.source,
         "data": {"file": rows.file, "columns": rows.columns, "left_out_labels": rows.left_out},
+        "partners": ab_partners(loaded.path) if loaded.config is not None else [],
         **sections,
     }
 

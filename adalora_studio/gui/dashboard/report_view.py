@@ -134,6 +134,10 @@ class ReportView(QWidget):
         self.title.setText(f"<b>{name}</b> — {report.get('run', '')}, {report.get('origin', '')} on "
                            f"{Path(str(data.get('file', ''))).name}: {report.get('n_rows', 0)} rows "
                            f"({report.get('model', '')})")
+        partners = report.get("partners") or []
+        if partners:
+            links = ", ".join(f"{p['name']} ({p['method']}): {p['path']}" for p in partners)
+            self.title.setText(f"{self.title.text()}<br>A/B partner: {links}")
         self.tabs.clear()
         m = report["metrics"]
         if report.get("task") == "causal-lm":
