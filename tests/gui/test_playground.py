@@ -147,3 +147,29 @@ def test_finish_panel_offers_report_and_playground(qtbot, runs) -> None:  # noqa
         panel.playground_button.click()
     assert got.args == [str(a)]
     _save(dash, "dashboard-finish-panel.png", Path(os.environ.get("PYTEST_TMP", "/tmp")))
+
+
+def test_unseen_labels_are_listed_and_evaluated_past_only_when_confirmed(qtbot, worker, runs, tmp_path: Path,
+                                                                        monkeypatch) -> None:  # noqa: ANN001
+    from adalora_studio.core.inference import report_files
+    from adalora_studio.gui.dashboard import report_view
+
+    a = runs[0]
+    eval_file = next(a.parent.parent.glob("eval.csv"))
+    unseen = tmp_path / "new.csv"
+    unseen.write_text(eval_file.read_text(encoding="utf-8") + "my kettle is loud,kitchen\n", encoding="utf-8")
+    asked: list[str] = []
+    answers = iter([False, True])
+    monkeypatch.setattr(report_view, "confirm_unseen", lambda _parent, message: (asked.append(message),
+                                                                                 next(answers))[1])
+    dialog = report_view.ReportDialog(worker, str(a))
+    qtbot.addWidget(dialog)
+    before = len(report_files(a))
+    job = dialog.evaluate(str(a), str(unseen))
+    with qtbot.waitSignal(job.succeeded, timeout=60_000):
+        pass
+    assert len(asked) == 1 and "'kitchen' (1 rows)" in asked[0] and "new.csv" in asked[0]
+    assert len(report_files(a)) == before  # declined: nothing evaluated
+    dialog.evaluate(str(a), str(unseen))
+    qtbot.waitUntil(lambda: len(report_files(a)) == before + 1, timeout=60_000)
+    qtbot.waitUntil(lambda: "left out: kitchen ×1" in dialog.view.headline.text(), timeout=10_000)
