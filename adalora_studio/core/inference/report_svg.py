@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 CELL = 44
-LEFT, TOP = 150, 70
+LEFT, TOP = 150, 110
 
 
 def _shade(value: float) -> str:
@@ -25,11 +25,11 @@ def confusion_svg(labels: Sequence[str], counts: Sequence[Sequence[int]], normal
                   title: str = "Confusion matrix (row-normalised; counts in cells)") -> str:
     """A heatmap: rows are true labels, columns predicted; colour is the row share, text the count."""
     k = len(labels)
-    width, height = max(LEFT + k * CELL + 40, 420), TOP + k * CELL + 60
+    width, height = max(LEFT + k * CELL + 60, 460), TOP + k * CELL + 24
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
              f'font-size="12">', f'<rect width="{width}" height="{height}" fill="white"/>',
              f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="14">{html.escape(title)}</text>',
-             f'<text x="{LEFT + k * CELL / 2}" y="{TOP - 34}" text-anchor="middle">predicted</text>',
+             f'<text x="{LEFT + k * CELL / 2}" y="44" text-anchor="middle">predicted</text>',
              f'<text x="14" y="{TOP + k * CELL / 2}" text-anchor="middle" '
              f'transform="rotate(-90 14 {TOP + k * CELL / 2})">true</text>']
     for j, name in enumerate(labels):
