@@ -1,7 +1,8 @@
 """Help > About: versions of everything that matters for a bug report, the device, and the folders in use.
 
-Versions come from the installed packages' metadata (no heavy import); the device needs torch, which is
-imported only when the dialog opens, after it is on screen (or read from the worker if it already has it).
+Versions come from the installed packages' metadata (no heavy import). The device needs torch, which the GUI
+thread never imports: the dialog asks the TorchWorker (``core.training.probe_devices``, the one device policy),
+unless the caller already knows it, and fills the row in when the answer arrives.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import importlib.metadata
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -49,19 +51,16 @@ def qt_versions() -> str:
     return f"PySide6 {PySide6.__version__} (Qt {qVersion()})"
 
 
-def detect_device() -> str:
-    """The device training would use here: CUDA GPU name, Apple MPS, or CPU with its thread count."""
+def device_summary() -> str:
+    """Worker job: the device training would use here (CUDA GPU name, Apple MPS, or CPU with its threads)."""
     try:
-        import torch
+        from ..core.training import probe_devices
+    except ImportError as exc:  # pragma: no cover - torch missing from a broken install
+        return f"unknown ({exc})"
+    try:
+        return probe_devices().describe()
     except ImportError:
         return "unknown (torch is not installed)"
-    if torch.cuda.is_available():
-        index = torch.cuda.current_device()
-        return f"CUDA GPU {index}: {torch.cuda.get_device_name(index)} (CUDA {torch.version.cuda})"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "Apple GPU (MPS)"
-    return f"CPU ({torch.get_num_threads()} threads)"
 
 
 def about_rows(device: str | None = None) -> list[tuple[str, str]]:
@@ -83,11 +82,11 @@ def about_rows(device: str | None = None) -> list[tuple[str, str]]:
 
 
 class AboutDialog(QDialog):
-    """The About box. ``device``: what the worker reports, if known; else it is detected after showing."""
+    """The About box. ``device``: the device if already known; else ``worker`` (a TorchWorker) is asked."""
 
     FOLDER_ROWS = ("Runs folder", "Log folder")
 
-    def __init__(self, parent: QWidget | None = None, device: str | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, device: str | None = None, worker: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")
         self.setWindowTitle("About AdaLoRA Studio")
@@ -125,8 +124,9 @@ class AboutDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.setMinimumWidth(520)
+        self._device_job: Any = None
         if device is None:
-            QTimer.singleShot(0, self._detect_device)
+            self._ask_worker(worker)
 
     def value(self, label: str) -> str:
         """The plain text shown for row ``label`` (e.g. "torch")."""
@@ -158,14 +158,22 @@ class AboutDialog(QDialog):
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl(url))
 
-    @Slot()
-    def _detect_device(self) -> None:
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            device = detect_device()
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self._set_value("Device", device)
+    def _ask_worker(self, worker: Any) -> None:
+        if worker is None:
+            self._set_value("Device", "unknown (no worker to ask)")
+            return
+        self._device_job = worker.submit(device_summary)
+        self._device_job.succeeded.connect(self._on_device)
+        self._device_job.failed.connect(self._on_device_failed)  # bound slots: dropped if the dialog is deleted
+
+    @Slot(object)
+    def _on_device(self, device: str) -> None:
+        self._device_job = None
+        self._set_value("Device", str(device))
+
+    @Slot(str, str)
+    def _on_device_failed(self, message: str, _detail: str) -> None:
+        self._on_device(f"unknown ({message})")
 
 
 def _escape(text: str) -> str:
@@ -178,9 +186,9 @@ def _logo_pixmap(size: int, ratio: float) -> QPixmap:
     return app_icon().pixmap(QSize(size, size), ratio)
 
 
-def show_about(parent: QWidget | None = None, device: str | None = None) -> AboutDialog:
-    """Open the About dialog (non-blocking) and return it."""
-    dialog = AboutDialog(parent, device)
+def show_about(parent: QWidget | None = None, device: str | None = None, worker: Any = None) -> AboutDialog:
+    """Open the About dialog (non-blocking) and return it; ``worker`` is asked for the device if not given."""
+    dialog = AboutDialog(parent, device, worker)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog

@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         """Help ▸ About (versions, device, folders)."""
         from .about import show_about
 
-        self._about = show_about(self, self._known_device())
+        self._about = show_about(self, self._known_device(), self.worker)
 
     def _known_device(self) -> str | None:
         """The device as the worker already found it (so About need not import torch here), else None."""

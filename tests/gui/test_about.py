@@ -13,15 +13,23 @@ from adalora_studio import __version__
 from adalora_studio.app.logging_setup import setup_logging
 from adalora_studio.core import paths
 from adalora_studio.gui.about import AboutDialog
+from adalora_studio.gui.worker import TorchWorker
 
 
-def test_about_lists_real_versions_device_and_folders(qtbot) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def worker(qtbot):  # type: ignore[no-untyped-def]
+    w = TorchWorker()
+    yield w
+    assert w.shutdown(10_000)
+
+
+def test_about_lists_real_versions_device_and_folders(qtbot, worker) -> None:  # type: ignore[no-untyped-def]
     import peft
     import torch
     import transformers
 
     log_file = setup_logging("gui")
-    dialog = AboutDialog()
+    dialog = AboutDialog(worker=worker)
     qtbot.addWidget(dialog)
     dialog.show()
 
@@ -55,3 +63,42 @@ def test_folders_are_links(qtbot, label: str) -> None:  # type: ignore[no-untype
     dialog = AboutDialog(device="CPU")
     qtbot.addWidget(dialog)
     assert dialog._values[label].text().startswith('<a href="file://')
+
+
+def test_about_never_imports_torch_on_the_gui_thread() -> None:
+    """A fresh interpreter records which thread imports torch: the About dialog asks the worker for the device."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = """
+import importlib.abc, sys, threading
+seen = []
+class Spy(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            seen.append(threading.current_thread() is threading.main_thread())
+        return None
+sys.meta_path.insert(0, Spy())
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from adalora_studio.gui.about import AboutDialog
+from adalora_studio.gui.worker import TorchWorker
+worker = TorchWorker()
+dialog = AboutDialog(worker=worker)
+dialog.show()
+from PySide6.QtCore import QElapsedTimer
+timer = QElapsedTimer(); timer.start()
+while dialog.value("Device") == "checking\u2026" and timer.elapsed() < 60000:
+    app.processEvents()
+print("device", dialog.value("Device"))
+print("gui-thread-imports", any(seen), "worker-imports", seen.count(False))
+worker.shutdown(10000)
+"""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("device CPU (") or line.startswith("device CUDA GPU") for line in lines), lines
+    assert "gui-thread-imports False worker-imports 1" in lines, lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .checkpoint import Checkpoint, TrainState, load_checkpoint, restore_model_state, restore_rng, save_checkpoint
 from .components import epoch_seed, make_eval_loader, make_optimizer, make_scheduler, make_train_loader, warmup_steps
-from .device import Hardware, make_accelerator, resolve_hardware
+from .device import Devices, Hardware, choose_hardware, make_accelerator, probe_devices, resolve_hardware
 from .engine import Engine, run
 from .evaluation import EvalResult, classification_metrics, evaluate
 from .loop import EngineStats
@@ -38,6 +38,9 @@ __all__ = [
     "warmup_steps",
     "Hardware",
     "resolve_hardware",
+    "Devices",
+    "probe_devices",
+    "choose_hardware",
     "make_accelerator",
     "EvalResult",
     "classification_metrics",

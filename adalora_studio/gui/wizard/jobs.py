@@ -70,19 +70,11 @@ def inspect(cfg: RunConfig) -> Any:
 
 
 def probe_devices() -> dict[str, Any]:
-    """Which accelerators torch sees, and what ``device=auto`` / ``precision=auto`` pick."""
-    import torch
+    """Which accelerators torch sees, and what ``device=auto`` / ``precision=auto`` pick
+    (``core.training.probe_devices``, the one device policy, as a dict)."""
+    from ...core.training import probe_devices as probe
 
-    out: dict[str, Any] = {"cuda": torch.cuda.is_available(), "mps": False, "cuda_name": "", "bf16": False}
-    mps = getattr(torch.backends, "mps", None)
-    out["mps"] = bool(mps is not None and mps.is_available())
-    if out["cuda"]:
-        out["cuda_name"] = torch.cuda.get_device_name(0)
-        out["bf16"] = bool(torch.cuda.is_bf16_supported())
-    out["auto_device"] = "cuda" if out["cuda"] else "mps" if out["mps"] else "cpu"
-    out["auto_precision"] = "bf16" if out["bf16"] else "fp32"
-    out["threads"] = torch.get_num_threads()
-    return out
+    return probe().to_dict()
 
 
 def hub_unavailable_reason() -> str | None:
