@@ -62,7 +62,9 @@ def test_only_the_policy_module_asks_torch_which_devices_exist() -> None:
         if path.name == "device.py" and path.parent.name == "training":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute):
+                continue
             mps = node.attr == "is_available" and isinstance(node.value, ast.Attribute) and node.value.attr == "mps"
-            if isinstance(node, ast.Attribute) and (node.attr in probes or mps):
+            if node.attr in probes or mps:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
