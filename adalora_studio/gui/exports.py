@@ -32,6 +32,7 @@ def start_export(window: Any, kind: str, run_dir: str) -> None:
     what = "plain LoRA adapter" if kind == "export_lora" else "merged model"
     window.statusBar().showMessage(f"Exporting the {what}…")
     job = window.worker.submit(fn, run_dir)
+    job.writes = f"the {what} export"  # closing the window waits for it
     job.succeeded.connect(lambda path: _done(window, f"The {what} was written to {path}."))
     job.failed.connect(lambda message, _detail: _done(window, f"The {what} export failed: {message}", error=True))
 

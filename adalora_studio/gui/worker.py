@@ -14,15 +14,17 @@ Usage (GUI thread)::
     worker.run_finished.connect(on_end)           # Finished / Stopped / Failed
     worker.start_run(cfg)
     worker.request_stop()                         # honoured within one optimizer step
-    worker.shutdown()                             # at exit
+    worker.shutdown()                             # at exit: queued jobs still run, then the thread ends
 
 Errors always arrive as signals: a job's exception as ``Job.failed``, a run's (even an unexpected exception
-from the engine) as a ``Failed`` event followed by ``run_finished``. Nothing here touches a widget.
+from the engine) as a ``Failed`` event followed by ``run_finished``; both tracebacks are also written to the
+log (``gui.log``). Nothing here touches a widget.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -32,6 +34,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.events import TERMINAL_EVENTS, Event, Failed, StepLogged, StopToken
+
+log = logging.getLogger(__name__)
 
 STEP_FORWARD_INTERVAL_S = 0.05
 """StepLogged events cross to the GUI thread at most ~20 times per second, in batches (none is dropped)."""
@@ -47,16 +51,8 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
     return message or type(exc).__name__, detail
 
 
-PRELOAD_MODULES = ("torch", "transformers", "peft", "datasets", "adalora_studio.core.training.engine")
-
-
-def preload_libraries(modules: tuple[str, ...] = PRELOAD_MODULES) -> list[str]:
-    """Import the heavy libraries (in the worker thread); returns the modules imported."""
-    import importlib
-
-    for name in modules:
-        importlib.import_module(name)
-    return list(modules)
+_QUIT = "quit"
+"""The request :meth:`TorchWorker.shutdown` queues behind every job and run: the thread's loop ends there."""
 
 
 class Job(QObject):
@@ -73,6 +69,9 @@ class Job(QObject):
         self.done = False
         self.result: Any = None
         self.error: tuple[str, str] | None = None
+        self.writes = ""
+        """What the job writes, for a person ("the merged model export"); empty when it writes nothing. Closing
+        the window asks before it would leave such a job unfinished."""
 
 
 class _Backend(QObject):
@@ -86,12 +85,19 @@ class _Backend(QObject):
     """The terminal event."""
 
     @Slot(object)
-    def run_job(self, request: tuple[int, Callable[..., Any], tuple, dict]) -> None:
+    def run_job(self, request: tuple[int, Callable[..., Any], tuple, dict] | str) -> None:
+        if request == _QUIT:
+            thread = QThread.currentThread()
+            if thread is not None:
+                thread.quit()
+            return
         job_id, fn, args, kwargs = request
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - every error must reach the GUI as a signal
-            self.job_done.emit(job_id, False, describe_exception(exc))
+            message, detail = describe_exception(exc)
+            log.error("background job %s failed: %s\n%s", getattr(fn, "__qualname__", repr(fn)), message, detail)
+            self.job_done.emit(job_id, False, (message, detail))
             if not isinstance(exc, Exception):
                 raise
             return
@@ -119,6 +125,7 @@ class _Backend(QObject):
                     pending, last_flush = [], now
         except BaseException as exc:  # noqa: BLE001 - surfaced as a Failed event, never swallowed
             message, detail = describe_exception(exc)
+            log.error("the run raised an unexpected error at step %d: %s\n%s", step, message, detail)
             terminal = Failed(step=step, message=f"The run stopped with an unexpected error: {message}",
                               detail=detail, time=time.time())
             pending.append(terminal)
@@ -126,6 +133,8 @@ class _Backend(QObject):
             terminal = Failed(step=step, message="The engine ended without saying whether the run finished "
                               "(no Finished, Stopped or Failed event).", time=time.time())
             pending.append(terminal)
+        elif isinstance(terminal, Failed):
+            log.error("run failed at step %d: %s\n%s", terminal.step, terminal.message, terminal.detail)
         self.events_ready.emit(pending)
         self.run_done.emit(terminal)
 
@@ -175,15 +184,6 @@ class TorchWorker(QObject):
         self.busy_changed.emit(True)
         return job
 
-    def preload(self) -> Job:
-        """Import torch, transformers, peft and datasets in the worker now (e.g. once the window is shown).
-
-        Their C extensions hold the GIL while they initialise (measured: single GUI-thread stalls of 150-260 ms
-        during a first run's imports, vs <= 55 ms while training), so doing it while the user reads the home page
-        keeps those stalls out of the wizard and the first run.
-        """
-        return self.submit(preload_libraries)
-
     @Slot(int, bool, object)
     def _on_job_done(self, job_id: int, ok: bool, payload: Any) -> None:
         job = self._jobs.pop(job_id, None)
@@ -232,6 +232,10 @@ class TorchWorker(QObject):
         """A run or a job is queued or running."""
         return self._running or bool(self._jobs)
 
+    def writing(self) -> list[str]:
+        """What the unfinished jobs write (their :attr:`Job.writes`), e.g. ``["the merged model export"]``."""
+        return [job.writes for job in self._jobs.values() if job.writes]
+
     @Slot(object)
     def _on_events(self, events: list[Event]) -> None:
         for event in events:
@@ -249,11 +253,21 @@ class TorchWorker(QObject):
     # ------------------------------------------------------------------ lifetime
 
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Stop a run (it checkpoints), let queued work end, and join the thread. True if it ended in time."""
+        """Stop a run (it checkpoints), let every queued job run to its end, and join the thread.
+
+        True once the thread ended; False (and a warning in the log naming the unfinished work) if it was still
+        busy after ``timeout_ms``. Calling it again after the thread ended returns True.
+        """
+        if self._thread.isFinished() or not self._thread.isRunning():
+            return True
         self.request_stop()
-        self._thread.quit()
-        ended = self._thread.wait(timeout_ms)
-        return bool(ended)
+        self._job_requested.emit(_QUIT)  # queued behind every job and run already asked for
+        ended = bool(self._thread.wait(timeout_ms))
+        if not ended:
+            work = [job.writes or job.name for job in self._jobs.values()]
+            log.warning("the worker thread was still busy after %d ms (%s)", timeout_ms,
+                        ", ".join(work) or ("a run" if self._running else "unknown work"))
+        return ended
 
     @property
     def thread(self) -> QThread:

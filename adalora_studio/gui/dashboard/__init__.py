@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Dashboard", "DashboardState", "render_dashboard"]
+__all__ = ["Dashboard", "DashboardState"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,8 +20,4 @@ def __getattr__(name: str) -> Any:
         from .state import DashboardState
 
         return DashboardState
-    if name == "render_dashboard":
-        from .render import render_dashboard
-
-        return render_dashboard
     raise AttributeError(name)
