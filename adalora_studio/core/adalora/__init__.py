@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from ..config import RANK_RATIO  # the one init_r rule lives in core.config (suggested_init_r)
 from .adapter_folder import (
     CONFIG_NAME,
     WEIGHTS_NAME,
@@ -36,7 +37,6 @@ from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpo
 from .loading import TASK_OF_PEFT_TASK_TYPE, load_adapter_model
 from .loss_tap import TaskLossTap
 from .plan import (
-    RANK_RATIO,
     RunPlan,
     adapter_params,
     budget_at,

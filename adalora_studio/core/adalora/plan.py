@@ -12,13 +12,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..config import BudgetConfig, RunConfig, TrainingConfig
+from ..config import BudgetConfig, RunConfig, TrainingConfig, suggested_init_r
 from ..errors import ConfigError, ConfigErrors
 from ..events import PHASE_BUDGETING, PHASE_FINAL, PHASE_WARMUP
 from ..model import AdaptableMatrix, ModelInfo, select_targets
-
-RANK_RATIO = 1.5
-"""init_r / target_r when ranks are resolved from a parameter budget (the AdaLoRA paper's ratio)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ def resolve_ranks(budget_cfg: BudgetConfig, targets: Sequence[AdaptableMatrix], 
             f"{given} is less than one rank for the {len(targets)} chosen matrices ({per_rank:,} parameters per "
             f"rank). Raise budget_value to at least {least}, or adapt fewer matrices (budget.target_modules).",
         )
-    init_r = max(target_r + 1, math.ceil(RANK_RATIO * target_r))
+    init_r = suggested_init_r(target_r)
     return init_r, target_r
 
 
@@ -208,7 +205,7 @@ def make_plan(cfg: RunConfig, n_train: int, info: ModelInfo, num_processes: int 
         errors.append(ConfigError(
             "budget.target_r",
             f"({target_r}) must be at least 1 and smaller than init_r ({init_r}); AdaLoRA prunes from init_r to "
-            f"target_r. Try init_r = {max(target_r + 1, math.ceil(RANK_RATIO * max(target_r, 1)))}.",
+            f"target_r. Try init_r = {suggested_init_r(target_r)}.",
         ))
 
     tinit_steps = math.floor(b.tinit * total)

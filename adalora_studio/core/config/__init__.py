@@ -6,7 +6,7 @@ named starting points (:mod:`.presets`) and upgrades of older ``run.json`` files
 
 from __future__ import annotations
 
-from .checks import check_config, validate_config
+from .checks import RANK_RATIO, check_config, suggested_init_r, validate_config
 from .presets import BUDGET_PRESETS, BudgetPreset, budget_preset, bundled_causal_lm_gguf, demo_config
 from .schema import (
     BUDGET_MODES,
@@ -54,6 +54,8 @@ __all__ = [
     "field_help",
     "validate_config",
     "check_config",
+    "RANK_RATIO",
+    "suggested_init_r",
     "BudgetPreset",
     "BUDGET_PRESETS",
     "budget_preset",

@@ -6,6 +6,8 @@ model's modules (steps, budgeting phase, unknown target modules) are in :mod:`ad
 
 from __future__ import annotations
 
+import math
+
 from ..errors import ConfigError, ConfigErrors
 from .schema import (
     BUDGET_MODES,
@@ -17,7 +19,11 @@ from .schema import (
     SCHEDULERS,
     SCHEMA_VERSION,
     TASKS,
+    BudgetConfig,
+    DataConfig,
+    ModelConfig,
     RunConfig,
+    TrainingConfig,
 )
 
 
@@ -26,9 +32,32 @@ def _choice(errors: list[ConfigError], path: str, value: str, allowed: tuple[str
         errors.append(ConfigError(path, f"'{value}' is not one of: {', '.join(allowed)}"))
 
 
+RANK_RATIO = 1.5
+"""init_r is suggested (and resolved from a parameter budget) as about 1.5 x target_r."""
+
+
+def suggested_init_r(target_r: int) -> int:
+    """The init_r to suggest for ``target_r``: ``max(target_r + 1, ceil(1.5 * target_r))``.
+
+    The one rule behind every "Try init_r = N" (the CLI, ``validate``, the wizard) and behind the init_r that a
+    percent or params budget resolves to.
+    """
+    target_r = max(int(target_r), 1)
+    return max(target_r + 1, math.ceil(RANK_RATIO * target_r))
+
+
 def validate_config(cfg: RunConfig) -> list[ConfigError]:
     """Every check that needs neither the model nor the data. Returns the problems found (empty: fine)."""
     e: list[ConfigError] = []
+    _check_run(e, cfg)
+    _check_model(e, cfg.model)
+    _check_data(e, cfg.data)
+    _check_budget(e, cfg.budget)
+    _check_training(e, cfg.training)
+    return e
+
+
+def _check_run(e: list[ConfigError], cfg: RunConfig) -> None:
     if cfg.schema_version != SCHEMA_VERSION:
         e.append(ConfigError("schema_version", f"this version of AdaLoRA Studio reads version {SCHEMA_VERSION}"))
     if not cfg.name.strip():
@@ -38,7 +67,8 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     else:
         _choice(e, "task", cfg.task, TASKS)
 
-    m = cfg.model
+
+def _check_model(e: list[ConfigError], m: ModelConfig) -> None:
     _choice(e, "model.source", m.source, MODEL_SOURCES)
     if m.source in ("folder", "gguf", "hub") and not m.path.strip():
         what = {"folder": "a model folder", "gguf": "a .gguf file", "hub": "a hub id such as org/model"}[m.source]
@@ -46,7 +76,8 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     if m.source == "gguf" and m.path and not m.path.lower().endswith(".gguf"):
         e.append(ConfigError("model.path", "a GGUF model path must end in .gguf"))
 
-    d = cfg.data
+
+def _check_data(e: list[ConfigError], d: DataConfig) -> None:
     if not d.train_file.strip():
         e.append(ConfigError("data.train_file", "choose a training data file"))
     _choice(e, "data.format", d.format, DATA_FORMATS)
@@ -57,19 +88,11 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     if d.max_length < 8:
         e.append(ConfigError("data.max_length", "must be at least 8 tokens"))
 
-    b = cfg.budget
+
+def _check_budget(e: list[ConfigError], b: BudgetConfig) -> None:
     _choice(e, "budget.budget_mode", b.budget_mode, BUDGET_MODES)
     if b.budget_mode == "ranks":
-        if b.target_r < 1:
-            e.append(ConfigError("budget.target_r", "must be at least 1"))
-        if b.init_r < 1:
-            e.append(ConfigError("budget.init_r", "must be at least 1"))
-        elif b.target_r >= b.init_r:
-            e.append(ConfigError(
-                "budget.target_r",
-                f"must be smaller than init_r ({b.init_r}); AdaLoRA prunes from init_r down to target_r. "
-                f"Try init_r = {max(b.target_r + 1, round(b.target_r * 1.5))}.",
-            ))
+        _check_ranks(e, b)
     elif b.budget_value <= 0:
         unit = "a percentage of model parameters, e.g. 0.5" if b.budget_mode == "percent" else "a parameter count"
         e.append(ConfigError("budget.budget_value", f"give {unit}"))
@@ -96,7 +119,21 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     if not 0.0 <= b.lora_dropout < 1.0:
         e.append(ConfigError("budget.lora_dropout", "must be in [0, 1)"))
 
-    t = cfg.training
+
+def _check_ranks(e: list[ConfigError], b: BudgetConfig) -> None:
+    if b.target_r < 1:
+        e.append(ConfigError("budget.target_r", "must be at least 1"))
+    if b.init_r < 1:
+        e.append(ConfigError("budget.init_r", "must be at least 1"))
+    elif b.target_r >= b.init_r:
+        e.append(ConfigError(
+            "budget.target_r",
+            f"must be smaller than init_r ({b.init_r}); AdaLoRA prunes from init_r down to target_r. "
+            f"Try init_r = {suggested_init_r(b.target_r)}.",
+        ))
+
+
+def _check_training(e: list[ConfigError], t: TrainingConfig) -> None:
     if t.max_steps < 0:
         e.append(ConfigError("training.max_steps", "cannot be negative"))
     if t.max_steps == 0 and t.epochs <= 0:
@@ -123,7 +160,6 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
         e.append(ConfigError("training.log_every", "must be at least 1"))
     _choice(e, "training.device", t.device, DEVICES)
     _choice(e, "training.precision", t.precision, PRECISIONS)
-    return e
 
 
 def check_config(cfg: RunConfig) -> RunConfig:
