@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -40,6 +41,13 @@ def compute_plan(cfg: Any, n_train: int, info: Any) -> tuple[Any, list[int]]:
     return plan, list(budget_curve(plan))
 
 
+def _int_spin(parent: QWidget, low: int, high: int, tooltip: str) -> QSpinBox:
+    spin = QSpinBox(parent)
+    spin.setRange(low, high)
+    spin.setToolTip(tooltip)
+    return spin
+
+
 class BudgetPage(WizardPage):
     """How many adapter parameters, on which matrices, and how the budget shrinks during training."""
 
@@ -53,9 +61,24 @@ class BudgetPage(WizardPage):
         self._loading = False
         self._grid = QGridLayout(self.body)
         self._wide: bool | None = None
+        self._left = QVBoxLayout()
+        self._build_presets(self._left)
+        self._left.addWidget(self._build_size_box())
+        self.meter = HonestMeter(self.body)
+        self._left.addWidget(self.meter)
+        self._left.addWidget(self._build_targets_box(), 1)
+        self._right = QVBoxLayout()
+        self._right.addWidget(self._build_schedule_box(), 1)
+        self.plan_error = InlineMessage(self.body)
+        self._right.addWidget(self.plan_error)
+        self._arrange(True)
+        self._recompute_timer = QTimer(self, singleShot=True, interval=60)
+        self._connect(state)
+        self._load(state.config)
+        self._on_model_info(state.model_info)
 
-        # ---------------------------------------------------------------- left: presets, size, meter, targets
-        left = QVBoxLayout()
+    # ------------------------------------------------------------------ building the page
+    def _build_presets(self, left: QVBoxLayout) -> None:
         preset_row = QHBoxLayout()
         preset_row.addWidget(QLabel("Preset:", self.body))
         self.preset_combo = QComboBox(self.body)
@@ -66,6 +89,7 @@ class BudgetPage(WizardPage):
         self.preset_note.setWordWrap(True)
         left.addWidget(self.preset_note)
 
+    def _build_size_box(self) -> QGroupBox:
         size_box = QGroupBox("Budget size", self.body)
         form = QFormLayout(size_box)
         self.mode_combo = QComboBox(size_box)
@@ -77,22 +101,16 @@ class BudgetPage(WizardPage):
         self.value_spin.setToolTip(tip("budget", "budget_value"))
         form.addRow("Kept at the end:", self.value_spin)
         self._size_form = form
-        self.init_spin = QSpinBox(size_box)
-        self.init_spin.setRange(1, 512)
-        self.init_spin.setToolTip(tip("budget", "init_r"))
-        self.target_spin = QSpinBox(size_box)
-        self.target_spin.setRange(1, 512)
-        self.target_spin.setToolTip(tip("budget", "target_r"))
+        self.init_spin = _int_spin(size_box, 1, 512, tip("budget", "init_r"))
+        self.target_spin = _int_spin(size_box, 1, 512, tip("budget", "target_r"))
         form.addRow("init_r:", self.init_spin)
         form.addRow("target_r (average):", self.target_spin)
         self.equiv_label = QLabel("", size_box)
         self.equiv_label.setWordWrap(True)
         form.addRow("", self.equiv_label)
-        left.addWidget(size_box)
+        return size_box
 
-        self.meter = HonestMeter(self.body)
-        left.addWidget(self.meter)
-
+    def _build_targets_box(self) -> QGroupBox:
         targets_box = QGroupBox("Matrices to adapt", self.body)
         tl = QVBoxLayout(targets_box)
         self.tree = TargetTree(targets_box)
@@ -108,28 +126,20 @@ class BudgetPage(WizardPage):
         self.targets_label = QLabel("", targets_box)
         buttons.addWidget(self.targets_label)
         tl.addLayout(buttons)
-        left.addWidget(targets_box, 1)
-        self._left = left
+        return targets_box
 
-        # ---------------------------------------------------------------- right: schedule
-        right = QVBoxLayout()
+    def _build_schedule_box(self) -> QGroupBox:
         sched_box = QGroupBox("Schedule", self.body)
         sl = QGridLayout(sched_box)
         self.tinit_spin = self._fraction_spin(sched_box, "tinit")
         self.tfinal_spin = self._fraction_spin(sched_box, "tfinal")
-        self.delta_spin = QSpinBox(sched_box)
-        self.delta_spin.setRange(1, 100000)
-        self.delta_spin.setToolTip(tip("budget", "delta_t"))
+        self.delta_spin = _int_spin(sched_box, 1, 100000, tip("budget", "delta_t"))
         self.epochs_spin = QDoubleSpinBox(sched_box)
         self.epochs_spin.setRange(0.01, 1000)
         self.epochs_spin.setDecimals(2)
         self.epochs_spin.setToolTip(tip("training", "epochs"))
-        self.batch_spin = QSpinBox(sched_box)
-        self.batch_spin.setRange(1, 4096)
-        self.batch_spin.setToolTip(tip("training", "batch_size"))
-        self.accum_spin = QSpinBox(sched_box)
-        self.accum_spin.setRange(1, 1024)
-        self.accum_spin.setToolTip(tip("training", "grad_accum"))
+        self.batch_spin = _int_spin(sched_box, 1, 4096, tip("training", "batch_size"))
+        self.accum_spin = _int_spin(sched_box, 1, 1024, tip("training", "grad_accum"))
         fields = (("Warm-up (tinit):", self.tinit_spin), ("Final (tfinal):", self.tfinal_spin),
                   ("Prune every (ΔT):", self.delta_spin), ("Epochs:", self.epochs_spin),
                   ("Batch size:", self.batch_spin), ("Accumulation:", self.accum_spin))
@@ -144,13 +154,9 @@ class BudgetPage(WizardPage):
         sl.setRowStretch(4, 1)
         sl.setColumnStretch(1, 1)
         sl.setColumnStretch(3, 1)
-        right.addWidget(sched_box, 1)
-        self.plan_error = InlineMessage(self.body)
-        right.addWidget(self.plan_error)
-        self._right = right
-        self._arrange(True)
+        return sched_box
 
-        self._recompute_timer = QTimer(self, singleShot=True, interval=60)
+    def _connect(self, state: WizardState) -> None:
         self._recompute_timer.timeout.connect(self._recompute)
         self._recompute_timer.timeout.connect(self.complete_changed)
         self.preset_combo.activated.connect(self._on_preset)
@@ -166,8 +172,6 @@ class BudgetPage(WizardPage):
         state.model_info_changed.connect(self._on_model_info)
         state.data_summary_changed.connect(lambda _: self._recompute_timer.start())
         state.config_changed.connect(self._on_config_changed)
-        self._load(state.config)
-        self._on_model_info(state.model_info)
 
     def _arrange(self, wide: bool) -> None:
         """Side by side on wide windows; the schedule below the budget on narrow ones (the page then scrolls)."""
@@ -228,17 +232,16 @@ class BudgetPage(WizardPage):
                 self.accum_spin.value())
 
     def _budget_from_widgets(self) -> BudgetConfig:
-        info = self.state.model_info
-        targets = (compact_targets(info, self.tree.checked_modules()) if info is not None
-                   else self.state.config.budget.target_modules)
+        """The config's budget with this page's fields replaced; every field the page does not show is kept."""
         old = self.state.config.budget
+        info = self.state.model_info
+        targets = compact_targets(info, self.tree.checked_modules()) if info is not None else old.target_modules
         mode = self.mode_combo.currentData()
-        return BudgetConfig(
-            target_modules=targets, budget_mode=mode, budget_value=self.value_spin.value() if mode != "ranks" else 0.0,
-            init_r=self.init_spin.value(), target_r=self.target_spin.value(), tinit=round(self.tinit_spin.value(), 4),
-            tfinal=round(self.tfinal_spin.value(), 4), delta_t=self.delta_spin.value(), beta1=old.beta1,
-            beta2=old.beta2, orth_reg_weight=old.orth_reg_weight, lora_alpha=old.lora_alpha,
-            lora_dropout=old.lora_dropout)
+        return dataclasses.replace(
+            old, target_modules=targets, budget_mode=mode,
+            budget_value=self.value_spin.value() if mode != "ranks" else 0.0, init_r=self.init_spin.value(),
+            target_r=self.target_spin.value(), tinit=round(self.tinit_spin.value(), 4),
+            tfinal=round(self.tfinal_spin.value(), 4), delta_t=self.delta_spin.value())
 
     def _on_edit(self, *_: Any) -> None:
         if self._loading:
