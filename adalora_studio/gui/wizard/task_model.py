@@ -41,17 +41,31 @@ TASK_TEXT = {
 
 
 class _HubProbe(QObject):
-    """Checks in a short-lived thread whether the hub can be reached; reports on the GUI thread."""
+    """Checks in a short-lived thread whether the hub can be reached; reports on the GUI thread.
+
+    The probe has no parent and is kept alive (in :data:`_LIVE_PROBES`) until its answer was delivered, so the
+    thread always emits on a live object, however slowly the network answers. Its ``done`` signal is connected
+    to a method of the page: Qt drops that connection when the page is deleted, so a late answer reaches nobody
+    (it used to be a child of the page, which the thread could emit on while the page was being deleted).
+    """
 
     done = Signal(object)  # str reason or None
 
     def start(self) -> None:
+        _LIVE_PROBES.add(self)
+        self.done.connect(self._finished)
         threading.Thread(target=self._probe, daemon=True, name="hub-probe").start()
 
     def _probe(self) -> None:
-        reason = jobs.hub_unavailable_reason()
-        if isValid(self):  # the page may have been closed while the network was slow to answer
-            self.done.emit(reason)
+        self.done.emit(jobs.hub_unavailable_reason())
+
+    def _finished(self, _reason: object) -> None:
+        _LIVE_PROBES.discard(self)
+        self.deleteLater()
+
+
+_LIVE_PROBES: set[_HubProbe] = set()
+"""Probes whose thread has not answered yet (owned here, not by a page)."""
 
 
 class TaskModelPage(WizardPage):
@@ -142,9 +156,9 @@ class TaskModelPage(WizardPage):
             edit.textEdited.connect(self._on_edit)
         self.folder_button.clicked.connect(self._choose_folder)
         self.gguf_button.clicked.connect(self._choose_gguf)
-        self._probe = _HubProbe(self)
-        self._probe.done.connect(self._on_hub_probe)
-        self._probe.start()
+        probe = _HubProbe()  # no parent: it outlives the page if the network is slow
+        probe.done.connect(self._on_hub_probe)
+        probe.start()
         self._show_hub_state()
         self._load(state.config)
         state.config_changed.connect(self._on_config_changed)
@@ -220,6 +234,8 @@ class TaskModelPage(WizardPage):
 
     # ------------------------------------------------------------------ hub reachability
     def _on_hub_probe(self, reason: str | None) -> None:
+        if not isValid(self):  # the page was deleted while the probe ran
+            return
         self._hub_reason = reason
         self._show_hub_state()
         self._sync_enabled()
