@@ -224,16 +224,47 @@ def event_from_json(line: str) -> Event:
     return event_from_dict(json.loads(line))
 
 
-def read_events(lines: Iterable[str]) -> Iterator[Event]:
-    """Parse event lines, skipping blank lines and a torn last line (a crash mid-write)."""
-    for line in lines:
+@dataclass(frozen=True)
+class SkippedLine:
+    """A line of an event log that could not be read."""
+
+    line: int
+    """1-based line number in what was read."""
+    reason: str
+    last: bool = False
+    """It was the last line: a torn write from a crash, expected and harmless."""
+
+
+def read_events(lines: Iterable[str], skipped: list[SkippedLine] | None = None) -> Iterator[Event]:
+    """Parse event lines, skipping blank lines and lines that cannot be read.
+
+    Nothing is skipped silently: pass ``skipped`` to get every skipped line (a torn last line, from a crash
+    mid-write, is marked ``last``; any other is damage the caller should report).
+    """
+    failed: SkippedLine | None = None
+    for number, line in enumerate(lines, start=1):
         line = line.strip()
         if not line:
             continue
+        if failed is not None and skipped is not None:
+            skipped.append(failed)
+        failed = None
         try:
             yield event_from_json(line)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            failed = SkippedLine(number, f"{type(exc).__name__}: {exc}")
+    if failed is not None and skipped is not None:
+        skipped.append(dataclasses.replace(failed, last=True))
+
+
+def describe_skipped(source: str, skipped: Iterable[SkippedLine]) -> str:
+    """One sentence naming the damaged lines of ``source`` (a torn last line is not damage); "" if none."""
+    damaged = [s for s in skipped if not s.last]
+    if not damaged:
+        return ""
+    numbers = ", ".join(str(s.line) for s in damaged[:10]) + (", …" if len(damaged) > 10 else "")
+    return (f"{source}: {len(damaged)} line{'s' if len(damaged) != 1 else ''} could not be read and "
+            f"{'were' if len(damaged) != 1 else 'was'} skipped (line {numbers}; first: {damaged[0].reason})")
 
 
 class StopToken:

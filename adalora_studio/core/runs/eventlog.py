@@ -6,6 +6,8 @@ run by byte offset (:func:`follow_events`), reading only what was added since it
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import threading
 from collections.abc import Iterable
@@ -14,10 +16,20 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import RunError
-from ..events import TERMINAL_EVENTS, CheckpointSaved, Event, RunStarted, event_to_json, read_events
+from ..events import (
+    TERMINAL_EVENTS,
+    CheckpointSaved,
+    Event,
+    RunStarted,
+    SkippedLine,
+    describe_skipped,
+    event_to_json,
+    read_events,
+)
+
+log = logging.getLogger(__name__)
 
 EVENTS_NAME = "events.jsonl"
-
 
 
 class EventLog:
@@ -93,10 +105,12 @@ def _events_path(run_dir_or_file: str | os.PathLike[str]) -> Path:
     return path / EVENTS_NAME if path.is_dir() else path
 
 
-def read_run_events(run_dir: str | os.PathLike[str]) -> list[Event]:
-    """Every event of a run (folder or ``events.jsonl`` path), skipping a torn last line and blank lines.
+def read_run_events(run_dir: str | os.PathLike[str], skipped: list[SkippedLine] | None = None) -> list[Event]:
+    """Every event of a run (folder or ``events.jsonl`` path), skipping blank lines and unreadable ones.
 
-    A run folder without an event log yet gives an empty list; a path that does not exist raises RunError.
+    A torn last line (a crash mid-write) is expected; any other unreadable line is logged as a warning naming
+    the file and the lines, and every skipped line is added to ``skipped`` if given. A run folder without an
+    event log yet gives an empty list; a path that does not exist raises RunError.
     """
     given = Path(run_dir)
     if given.is_dir():
@@ -107,15 +121,22 @@ def read_run_events(run_dir: str | os.PathLike[str]) -> list[Event]:
         path = given
     else:
         raise RunError(f"{given} does not exist; choose a run folder or its events.jsonl")
+    found: list[SkippedLine] = [] if skipped is None else skipped
     with open(path, encoding="utf-8", errors="replace") as fh:
-        return list(read_events(fh))
+        events = list(read_events(fh, found))
+    problem = describe_skipped(str(path), found)
+    if problem:
+        log.warning("%s", problem)
+    return events
 
 
-def follow_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[Event], int]:
+def follow_events(path: str | os.PathLike[str], offset: int = 0,
+                  skipped: list[SkippedLine] | None = None) -> tuple[list[Event], int]:
     """Events in the complete lines written after byte ``offset``, and the offset to pass next time.
 
     Reads only the new bytes; a line still being written is left for the next call. If the file shrank below
-    ``offset`` (it was replaced), reading restarts from the beginning.
+    ``offset`` (it was replaced), reading restarts from the beginning. Complete lines that cannot be read are
+    logged as a warning and added to ``skipped`` (line numbers count from ``offset``).
     """
     path = _events_path(path)
     try:
@@ -134,4 +155,12 @@ def follow_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[E
     if end < 0:
         return [], offset
     lines = chunk[: end + 1].decode("utf-8", errors="replace").splitlines()
-    return list(read_events(lines)), offset + end + 1
+    found: list[SkippedLine] = []
+    events = list(read_events(lines, found))
+    for item in found:  # every line here is complete, so none of them is a torn write
+        if skipped is not None:
+            skipped.append(dataclasses.replace(item, last=False))
+    problem = describe_skipped(f"{path} after byte {offset}", [dataclasses.replace(s, last=False) for s in found])
+    if problem:
+        log.warning("%s", problem)
+    return events, offset + end + 1

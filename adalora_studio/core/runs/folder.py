@@ -336,8 +336,10 @@ def summarize_run(folder: RunFolder) -> RunSummary:
         task = str(raw.get("task", ""))
         m = raw.get("model", {}) or {}
         model = "bundled" if m.get("source", "bundled") == "bundled" else str(m.get("path", ""))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        pass
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, AttributeError) else "not a JSON object"
+        return RunSummary(name, folder.path, "unreadable", 0, _created(folder), task, model,
+                          f"{folder.run_json} cannot be read ({reason}); the run cannot be opened or resumed")
     try:
         status = folder.read_status()
     except StudioError as exc:

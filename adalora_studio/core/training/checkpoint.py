@@ -20,7 +20,7 @@ import io
 import json
 import random
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                        f"(this version reads {FORMAT_VERSION})")
     return Checkpoint(
         path=path,
-        state=TrainState(**doc["state"]),
+        state=train_state_from_dict(doc.get("state"), path),
         rank_pattern=doc.get("rank_pattern"),
         trainable=trainable,
         allocator=split_allocator_tensors(flat_alloc),
@@ -202,6 +202,25 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         scheduler=scheduler,
         rng={**rng_tensors, **doc.get("rng", {})},
     )
+
+
+def train_state_from_dict(data: Any, path: str | Path = "checkpoint") -> TrainState:
+    """The :class:`TrainState` saved in ``state.json``; :class:`RunError` ("cannot resume this checkpoint") when
+    its fields are not exactly this version's (written by another version of AdaLoRA Studio, or damaged)."""
+    names = {f.name for f in fields(TrainState)}
+    if not isinstance(data, dict):
+        raise RunError(f"{path}: cannot resume this checkpoint: its state.json has no training state")
+    unknown, missing = sorted(set(data) - names), sorted(names - set(data))
+    if unknown or missing:
+        parts = ([f"unknown fields {', '.join(unknown)}"] if unknown else []) + (
+            [f"missing fields {', '.join(missing)}"] if missing else [])
+        raise RunError(f"{path}: cannot resume this checkpoint: its training state has {'; '.join(parts)} "
+                       "(it was written by another version of AdaLoRA Studio). Resume it with that version, "
+                       "or start the run again")
+    try:
+        return TrainState(**data)
+    except TypeError as exc:  # pragma: no cover - the field check above catches every case TrainState has
+        raise RunError(f"{path}: cannot resume this checkpoint: {exc}") from exc
 
 
 def restore_model_state(model: Any, ckpt: Checkpoint) -> None:
