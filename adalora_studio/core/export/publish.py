@@ -10,6 +10,7 @@ from typing import Any
 
 from ..adalora import CONFIG_NAME
 from ..errors import ModelError
+from ..runs import free_bytes, human_bytes, is_disk_full
 
 
 def publish_dir(write: Any, out_dir: str | Path, protect: Path | None = None) -> Path:
@@ -33,7 +34,12 @@ def publish_dir(write: Any, out_dir: str | Path, protect: Path | None = None) ->
     staging = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
     staging.mkdir()
     try:
-        write(staging)
+        try:
+            write(staging)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise _disk_full(out_dir, staging, protect) from exc
+            raise
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
             os.replace(out_dir, old)
@@ -45,3 +51,15 @@ def publish_dir(write: Any, out_dir: str | Path, protect: Path | None = None) ->
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def _disk_full(out_dir: Path, staging: Path, source: Path | None) -> ModelError:
+    """The message for an export that filled the disk: the folder, about how much it needs, what is free."""
+    written = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
+    needed = written
+    if source is not None and Path(source).is_dir():  # an export is about as big as what it is made from
+        needed = max(written, sum(f.stat().st_size for f in Path(source).rglob("*") if f.is_file()))
+    kept = f"{out_dir} is as it was" if out_dir.exists() else "nothing was left behind"
+    return ModelError(f"The disk is full: the export could not be written to {out_dir.parent}. It needs at least "
+                      f"{human_bytes(needed)}; {human_bytes(free_bytes(out_dir.parent))} is free. The partly "
+                      f"written files were removed and {kept}. Free some space and export again.")

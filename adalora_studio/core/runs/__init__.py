@@ -16,8 +16,14 @@ from .folder import (
     summarize_run,
 )
 from .lock import LOCK_NAME, LockInfo, RunLock, live_holder, lock_is_stale, read_lock
+from .space import free_bytes, human_bytes, is_disk_full, runs_folder_problem, writable_problem
 
 __all__ = [
+    "free_bytes",
+    "human_bytes",
+    "is_disk_full",
+    "runs_folder_problem",
+    "writable_problem",
     "STATES",
     "RunStatus",
     "RunFolder",

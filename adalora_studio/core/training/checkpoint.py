@@ -136,7 +136,21 @@ def save_checkpoint(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
+    try:
+        _write_checkpoint_files(tmp, model, optimizer, scheduler, state)
+    except BaseException:  # a full disk, or any other failure: no half-written folder stays behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    tmp.rename(final)
+    fsync_dir(root)
+    if keep is not None:
+        prune_checkpoints(root, keep)
+    return final
 
+
+def _write_checkpoint_files(tmp: Path, model: Any, optimizer: Any, scheduler: Any, state: TrainState) -> None:
     trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
     atomic_write_bytes(tmp / "trainable.safetensors", _safetensors_bytes(trainable))
     atomic_write_bytes(tmp / "allocator.safetensors", _safetensors_bytes(allocator_tensors(model)))
@@ -150,13 +164,6 @@ def save_checkpoint(
         "rank_pattern": live_rank_pattern(model),
         "rng": rng_plain,
     })
-    if final.exists():
-        shutil.rmtree(final)
-    tmp.rename(final)
-    fsync_dir(root)
-    if keep is not None:
-        prune_checkpoints(root, keep)
-    return final
 
 
 def prune_checkpoints(checkpoints_dir: str | Path, keep: int) -> list[Path]:

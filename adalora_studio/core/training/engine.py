@@ -45,9 +45,10 @@ from ..events import (
     StopToken,
 )
 from ..inference import report_after_run
-from ..runs import RunFolder
+from ..runs import RunFolder, is_disk_full
 from .checkpoint import restore_rng, save_checkpoint
 from .components import epoch_seed
+from .disk import disk_full_message, space_needed
 from .failures import NonFiniteLoss, all_finite, is_oom, nonfinite_message, oom_message
 from .lifecycle import EngineLifecycle
 from .loop import LoopClock, TrainLoop
@@ -70,8 +71,10 @@ class Engine(EngineLifecycle):
 
     def _run(self, validated: ValidatedRun, folder: RunFolder, ckpt_path: Path | None) -> Iterator[Event]:
         session: Session | None = None
+        self._activity = "setting up the run (loading the model and data)"
         try:
             session = build_session(validated, folder, ckpt_path)
+            self._activity = ""
             self.session = session
             if session.resumed is not None:
                 self._last_ckpt = str(session.resumed.path)
@@ -84,11 +87,21 @@ class Engine(EngineLifecycle):
         except Exception as exc:  # every failure ends as a Failed event, never as a raised exception
             step = session.state.global_step if session is not None else 0
             detail = traceback.format_exc()
+            doing = self._activity or f"optimizer step {step + 1}"
             if is_oom(exc):
                 message = oom_message(step + 1, validated.hardware.device, validated.config)
+            elif is_disk_full(exc):
+                message = self._disk_full_message(validated, folder, doing)
             else:
-                message = f"Unexpected error during optimizer step {step + 1}: {type(exc).__name__}: {exc}"
+                message = f"Unexpected error during {doing}: {type(exc).__name__}: {exc}"
             yield from self._fail(step, message, detail)
+
+    def _disk_full_message(self, validated: ValidatedRun, folder: RunFolder, doing: str) -> str:
+        """Name the folder, the space the failed write needed (estimated) and the space free."""
+        need = space_needed(validated.plan.trainable_init, validated.config.training.keep_checkpoints)
+        amount = (need.checkpoint if "checkpoint" in doing else need.adapter if "adapter" in doing
+                  else need.total)
+        return disk_full_message(folder.path, doing, amount, self._last_ckpt)
 
     # --------------------------------------------------------------------------------------- training
     def _train(self, s: Session) -> Iterator[Event]:
@@ -268,6 +281,7 @@ class Engine(EngineLifecycle):
         from .evaluation import evaluate
 
         t0 = time.perf_counter()
+        self._activity = f"the evaluation after optimizer step {s.state.global_step}"
         cpu_rng = torch.get_rng_state()  # evaluation must not change the training's random stream
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         try:
@@ -277,6 +291,7 @@ class Engine(EngineLifecycle):
             if cuda_rng is not None:
                 torch.cuda.set_rng_state_all(cuda_rng)
         self._last_eval_step = s.state.global_step
+        self._activity = ""
         s.state.last_metrics = {"eval_loss": result.loss, **result.metrics}
         self.stats.eval_s += time.perf_counter() - t0
         yield from self._yield(EvalLogged(step=s.state.global_step, eval_loss=result.loss, metrics=result.metrics))
@@ -285,6 +300,7 @@ class Engine(EngineLifecycle):
         if self._last_ckpt_step == s.state.global_step:
             return
         t0 = time.perf_counter()
+        self._activity = f"the checkpoint after optimizer step {s.state.global_step}"
         s.accelerator.wait_for_everyone()
         if self._main:
             path = save_checkpoint(s.folder.checkpoints_dir, model=s.peft_model, optimizer=s.optimizer,
@@ -293,6 +309,7 @@ class Engine(EngineLifecycle):
             self._status("running", step=s.state.global_step, total_steps=s.plan.total_steps,
                          checkpoint=self._last_ckpt)
         self._last_ckpt_step = s.state.global_step
+        self._activity = ""
         self.stats.checkpoint_s += time.perf_counter() - t0
         yield from self._yield(CheckpointSaved(step=s.state.global_step, path=self._last_ckpt))
 
@@ -311,8 +328,10 @@ class Engine(EngineLifecycle):
         s.accelerator.wait_for_everyone()
         adapter_dir = s.folder.adapter_dir
         if self._main:
+            self._activity = f"the adapter after optimizer step {s.state.global_step}"
             save_adapter(s.peft_model, adapter_dir)
             write_rank_tables(final_ranks, s.folder.path)
+            self._activity = ""
             yield from self._yield(report_after_run(s))  # report.json + figures, from the live model
             total_s = s.state.elapsed_s
             self._status("finished", step=s.state.global_step, total_steps=s.plan.total_steps,

@@ -7,6 +7,7 @@ stamping and logging every event, and turning every failure into a ``Failed`` ev
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import time
 import traceback
@@ -20,6 +21,8 @@ from ..events import TERMINAL_EVENTS, Event, Failed, StopToken
 from ..runs import EventLog, RunFolder, checkpoint_step, create_run_folder
 from .loop import EngineStats
 from .session import Session, ValidatedRun, resume_target, validate_session
+
+log = logging.getLogger(__name__)
 
 
 class EngineLifecycle:
@@ -40,6 +43,9 @@ class EngineLifecycle:
         self._last_eval_step = -1
         self._last_ckpt_step = -1
         self._pattern_mismatch_reported = False
+        self._activity = ""
+        """What the engine is doing besides an optimizer step ("the checkpoint after optimizer step 8"), so a
+        failure message names it; empty inside the loop's steps."""
 
     # ----------------------------------------------------------------------------------------- events
     def _emit(self, event: Event) -> Event | None:
@@ -50,12 +56,23 @@ class EngineLifecycle:
         if not event.time:
             event = dataclasses.replace(event, time=time.time())
         if self._log is not None:
-            self._log.append(event)
+            try:
+                self._log.append(event)
+            except OSError:
+                if not isinstance(event, TERMINAL_EVENTS):
+                    raise
+                # the disk is full (or gone): the viewer must still learn how the run ended
+                log.warning("could not append the %s event to %s", event.kind, self._log.path, exc_info=True)
         return event
 
     def _status(self, state: str, **info: Any) -> None:
         if self._main and self.folder is not None:
-            self.folder.write_status(state, **info)
+            try:
+                self.folder.write_status(state, **info)
+            except OSError:
+                if state != "failed":
+                    raise
+                log.warning("could not write the failed status of %s", self.folder.path, exc_info=True)
 
     def events(self) -> Iterator[Event]:
         """The run as a generator of events."""

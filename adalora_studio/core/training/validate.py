@@ -1,4 +1,5 @@
-"""Checking a run before anything heavy happens: the data, the model's modules, the ranks and the step count.
+"""Checking a run before anything heavy happens: the data, the model's modules, the ranks, the step count and
+the runs folder (writable, with room for the checkpoints and the adapter).
 
 Used by ``adalora-studio validate`` and by the engine itself before it loads weights.
 """
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import RunConfig, check_config
+from .disk import check_output_folder
 
 
 @dataclass(frozen=True)
@@ -53,4 +55,5 @@ def validate_run(cfg: RunConfig, num_processes: int = 1) -> ValidationReport:
     num_labels = max(len(data.label_names), 2) if cfg.task == "text-classification" else 2
     model = describe_model(cfg.model, cfg.task, num_labels=num_labels)
     plan = make_plan(cfg, data.n_train, model, num_processes=num_processes)
+    check_output_folder(cfg, plan.trainable_init)  # writable, with room for the checkpoints and the adapter
     return ValidationReport(cfg, data, model, plan)

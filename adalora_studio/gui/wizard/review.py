@@ -88,8 +88,8 @@ class ReviewPage(WizardPage):
         """Re-render the summary and JSON from the state."""
         cfg = self.state.config
         self.json_view.setPlainText(cfg.to_json())
-        problems = validate_config(cfg)
-        self.errors.show_message("<br>".join(html.escape(str(e)) for e in problems) if problems else None)
+        problems = [str(e) for e in validate_config(cfg)] + [p for p in (self._folder_problem(),) if p]
+        self.errors.show_message("<br>".join(html.escape(p) for p in problems) if problems else None)
         info, summary = self.state.model_info, self.state.data_summary
         bundled = cfg.model.source == "bundled"
         model = "all-MiniLM-L6-v2 (bundled)" if bundled else f"{cfg.model.source}: {cfg.model.path}"
@@ -146,4 +146,19 @@ class ReviewPage(WizardPage):
 
     def problem(self) -> str | None:
         problems = validate_config(self.state.config)
-        return str(problems[0]) if problems else None
+        return str(problems[0]) if problems else self._folder_problem()
+
+    def _folder_problem(self) -> str | None:
+        """The runs folder must be writable and hold the run's checkpoints and adapter (checked, not assumed)."""
+        from ...core.training.disk import output_folder_problem
+        from .budget import compute_plan
+
+        cfg, info, summary = self.state.config, self.state.model_info, self.state.data_summary
+        trainable = 0
+        if info is not None and summary is not None:
+            try:
+                trainable = compute_plan(cfg, summary.n_train, info)[0].trainable_init
+            except StudioError:
+                pass  # the budget page shows that problem; the folder is still checked
+        problem = output_folder_problem(cfg, trainable)
+        return f"output_dir: {problem}" if problem else None
