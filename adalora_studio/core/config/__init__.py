@@ -7,6 +7,7 @@ named starting points (:mod:`.presets`) and upgrades of older ``run.json`` files
 from __future__ import annotations
 
 from .checks import RANK_RATIO, check_config, suggested_init_r, validate_config
+from .migrations import FIRST_SCHEMA_VERSION, MIGRATIONS, migrate
 from .presets import BUDGET_PRESETS, BudgetPreset, budget_preset, bundled_causal_lm_gguf, demo_config
 from .schema import (
     BUDGET_MODES,
@@ -56,6 +57,9 @@ __all__ = [
     "check_config",
     "RANK_RATIO",
     "suggested_init_r",
+    "migrate",
+    "MIGRATIONS",
+    "FIRST_SCHEMA_VERSION",
     "BudgetPreset",
     "BUDGET_PRESETS",
     "budget_preset",

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from ..errors import ConfigError, ConfigErrors
-
-SCHEMA_VERSION = 1
+from .migrations import SCHEMA_VERSION, migrate
 
 TASKS = ("text-classification", "causal-lm")
 """Tasks the engine runs today. The config leaves room for ``seq2seq`` and ``extractive-qa``."""
@@ -132,10 +131,11 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """Build from a plain dict; unknown or ill-typed fields raise :class:`ConfigErrors` naming them."""
+    def from_dict(cls, data: dict[str, Any], source: str = "<config>") -> RunConfig:
+        """Build from a plain dict, upgraded first from an older ``schema_version`` (:mod:`.migrations`); unknown
+        or ill-typed fields raise :class:`ConfigErrors` naming them."""
         errors: list[ConfigError] = []
-        cfg = _from_plain(cls, data, "", errors)
+        cfg = _from_plain(cls, migrate(data, source), "", errors)
         if errors:
             raise ConfigErrors(errors)
         return cfg
@@ -150,7 +150,7 @@ class RunConfig:
                 "", f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
         if not isinstance(data, dict):
             raise ConfigError("", f"{source}: the top level must be an object")
-        return cls.from_dict(data)
+        return cls.from_dict(data, source)
 
 
 def with_section(cfg: RunConfig, section: str, **changes: Any) -> RunConfig:
@@ -179,7 +179,7 @@ def load_config(path: str | Path) -> RunConfig:
             raise ConfigError("", f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigError("", f"{path}: the top level must be a mapping")
-        return RunConfig.from_dict(data)
+        return RunConfig.from_dict(data, str(path))
     return RunConfig.from_json(text, source=str(path))
 
 
