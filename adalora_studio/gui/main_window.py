@@ -19,13 +19,13 @@ from ..app.settings import SettingsStore
 from ..core import paths
 from ..core.config import RunConfig
 from ..core.errors import StudioError
+from .close_guard import ask_wait_for_work, defer_close_for_work
 from .home import HomePage
 
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "AdaLoRA Studio"
 CLOSE_STOP, CLOSE_KEEP, CLOSE_CANCEL = "stop", "keep", "cancel"
-CLOSE_WAIT = "wait"
 
 
 class MainWindow(QMainWindow):
@@ -359,31 +359,7 @@ class MainWindow(QMainWindow):
 
     def ask_close_during_work(self, work: list[str]) -> str:
         """Ask whether to wait for ``work`` (what unfinished jobs write): CLOSE_WAIT or CLOSE_CANCEL."""
-        box = QMessageBox(QMessageBox.Icon.Question, WINDOW_TITLE, f"Still writing {', '.join(work)}.",
-                          parent=self)
-        box.setObjectName("closeDuringWork")
-        box.setInformativeText("Wait: close as soon as it is complete. Cancel: keep the window open.")
-        wait = box.addButton("Wait, then close", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(wait)
-        box.exec()
-        return CLOSE_WAIT if box.clickedButton() is wait else CLOSE_CANCEL
-
-    def _close_when_idle(self, busy: bool) -> None:
-        if not busy and self._worker is not None and not self._worker.writing():
-            self._worker.busy_changed.disconnect(self._close_when_idle)
-            self.close()
-
-    def _wait_for_work(self, event: QCloseEvent) -> bool:
-        """True (event ignored) when unfinished jobs write files: close once they end, or not at all."""
-        work = self._worker.writing() if self._worker is not None else []
-        if not work:
-            return False
-        event.ignore()
-        if self.ask_close_during_work(work) == CLOSE_WAIT and self._worker is not None:
-            self._worker.busy_changed.connect(self._close_when_idle)
-            self.statusBar().showMessage(f"Closing once {', '.join(work)} is complete…")
-        return True
+        return ask_wait_for_work(self, work)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         if self.running:
@@ -401,7 +377,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Training continues; close the window again once the run has ended.")
             event.ignore()
             return
-        if self._wait_for_work(event):
+        if defer_close_for_work(self, self._worker, event):
             return
         self._save_window_state()
         if self._wizard is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from adalora_studio.gui import main_window as mw
+from adalora_studio.gui import close_guard as mw
 from adalora_studio.gui.main_window import MainWindow
 from adalora_studio.gui.worker import TorchWorker
 

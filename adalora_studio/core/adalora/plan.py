@@ -180,7 +180,6 @@ def make_plan(cfg: RunConfig, n_train: int, info: ModelInfo, num_processes: int 
     """
     b, t = cfg.budget, cfg.training
     errors: list[ConfigError] = []
-    warnings: list[str] = []
     targets: tuple[AdaptableMatrix, ...] = ()
     try:
         targets = select_targets(info, b.target_modules)
@@ -194,44 +193,10 @@ def make_plan(cfg: RunConfig, n_train: int, info: ModelInfo, num_processes: int 
             "data.eval_fraction if the evaluation split took them.",
         ))
     total, per_epoch, micro = optimizer_steps(max(n_train, 0), t, num_processes)
-
-    init_r, target_r = b.init_r, b.target_r
-    if targets:
-        try:
-            init_r, target_r = resolve_ranks(b, targets, info.n_params)
-        except ConfigError as exc:
-            errors.append(exc)
-    if b.budget_mode == "ranks" and (target_r < 1 or target_r >= init_r):
-        errors.append(ConfigError(
-            "budget.target_r",
-            f"({target_r}) must be at least 1 and smaller than init_r ({init_r}); AdaLoRA prunes from init_r to "
-            f"target_r. Try init_r = {suggested_init_r(target_r)}.",
-        ))
-
-    tinit_steps = math.floor(b.tinit * total)
-    tfinal_steps = math.floor(b.tfinal * total)
-    if total > 0 and tinit_steps >= total - tfinal_steps:
-        errors.append(ConfigError(
-            "budget.tinit",
-            f"the run has only {total} optimizer steps, so warm-up (tinit = {tinit_steps} steps) and the final "
-            f"phase (tfinal = {tfinal_steps} steps) leave no budgeting phase. Train for more steps (more "
-            "training.epochs, more data, a smaller batch_size or grad_accum) or lower budget.tinit/budget.tfinal.",
-        ))
+    init_r, target_r = _plan_ranks(b, targets, info, errors)
+    tinit_steps, tfinal_steps = _phase_steps(b, total, errors)
     if errors:
         raise ConfigErrors(errors)
-
-    budgeting = total - tfinal_steps - tinit_steps
-    if b.delta_t > budgeting:
-        warnings.append(
-            f"budget.delta_t ({b.delta_t}) is longer than the budgeting phase ({budgeting} steps), so ranks are "
-            f"pruned only once, at step {total - tfinal_steps}. Lower delta_t to about {max(1, budgeting // 10)}."
-        )
-    if tfinal_steps == 0:
-        warnings.append(
-            "budget.tfinal is 0 steps: peft fixes the final allocation at step total - tfinal, which a run of "
-            f"{total} steps (0-{total - 1}) never reaches, so ranks may end above target_r. Set tfinal to at "
-            f"least {1 / total:.2g} (one step)."
-        )
     return RunPlan(
         total_steps=total,
         steps_per_epoch=per_epoch,
@@ -249,8 +214,58 @@ def make_plan(cfg: RunConfig, n_train: int, info: ModelInfo, num_processes: int 
         num_processes=num_processes,
         batch_size=t.batch_size,
         grad_accum=t.grad_accum,
-        warnings=tuple(warnings),
+        warnings=_plan_warnings(b, total, tinit_steps, tfinal_steps),
     )
+
+
+def _plan_ranks(b: BudgetConfig, targets: Sequence[AdaptableMatrix], info: ModelInfo,
+                errors: list[ConfigError]) -> tuple[int, int]:
+    """``(init_r, target_r)`` as resolved; problems are appended to ``errors``."""
+    init_r, target_r = b.init_r, b.target_r
+    if targets:
+        try:
+            init_r, target_r = resolve_ranks(b, targets, info.n_params)
+        except ConfigError as exc:
+            errors.append(exc)
+    if b.budget_mode == "ranks" and (target_r < 1 or target_r >= init_r):
+        errors.append(ConfigError(
+            "budget.target_r",
+            f"({target_r}) must be at least 1 and smaller than init_r ({init_r}); AdaLoRA prunes from init_r to "
+            f"target_r. Try init_r = {suggested_init_r(target_r)}.",
+        ))
+    return init_r, target_r
+
+
+def _phase_steps(b: BudgetConfig, total: int, errors: list[ConfigError]) -> tuple[int, int]:
+    """``(tinit_steps, tfinal_steps)`` for ``total`` optimizer steps; no budgeting phase is an error."""
+    tinit_steps = math.floor(b.tinit * total)
+    tfinal_steps = math.floor(b.tfinal * total)
+    if total > 0 and tinit_steps >= total - tfinal_steps:
+        errors.append(ConfigError(
+            "budget.tinit",
+            f"the run has only {total} optimizer steps, so warm-up (tinit = {tinit_steps} steps) and the final "
+            f"phase (tfinal = {tfinal_steps} steps) leave no budgeting phase. Train for more steps (more "
+            "training.epochs, more data, a smaller batch_size or grad_accum) or lower budget.tinit/budget.tfinal.",
+        ))
+    return tinit_steps, tfinal_steps
+
+
+def _plan_warnings(b: BudgetConfig, total: int, tinit_steps: int, tfinal_steps: int) -> tuple[str, ...]:
+    """Softer problems of a valid plan: pruning only once, or a final phase the run never reaches."""
+    warnings: list[str] = []
+    budgeting = total - tfinal_steps - tinit_steps
+    if b.delta_t > budgeting:
+        warnings.append(
+            f"budget.delta_t ({b.delta_t}) is longer than the budgeting phase ({budgeting} steps), so ranks are "
+            f"pruned only once, at step {total - tfinal_steps}. Lower delta_t to about {max(1, budgeting // 10)}."
+        )
+    if tfinal_steps == 0:
+        warnings.append(
+            "budget.tfinal is 0 steps: peft fixes the final allocation at step total - tfinal, which a run of "
+            f"{total} steps (0-{total - 1}) never reaches, so ranks may end above target_r. Set tfinal to at "
+            f"least {1 / total:.2g} (one step)."
+        )
+    return tuple(warnings)
 
 
 def budget_at(step: int, plan: RunPlan) -> tuple[int, str]:

@@ -47,71 +47,32 @@ def adalora_to_lora(
     Returns ``(LoraConfig keyword arguments, LoRA tensors in peft's saved naming)``. Accepts tensors already
     sliced to the kept triplets (what ``save_pretrained`` writes) or full-size ones plus ``rank_pattern``.
     """
-    import torch
-
     if str(config.get("peft_type", "")).upper() != "ADALORA":
         raise ModelError(f"expected an AdaLoRA adapter, got peft_type {config.get('peft_type')!r}")
     init_r = int(config["init_r"])
     scale = float(config["lora_alpha"]) / (init_r + ADALORA_EPS)
     pattern = normalized_rank_pattern(config) or {}
-
-    parts: dict[str, dict[str, Any]] = {}
-    extra: dict[str, Any] = {}
-    for key, tensor in tensors.items():
-        split = split_lora_key(key)
-        if split is None:
-            extra[key] = tensor
-        else:
-            parts.setdefault(split[0], {})[split[1]] = tensor
-
-    folded: dict[str, tuple[Any, Any]] = {}
+    parts, extra = _split_tensors(tensors)
+    folded = {}
     for module, p in parts.items():
-        missing = [name for name in ("lora_A", "lora_B", "lora_E") if name not in p]
-        if missing:
-            raise ModelError(f"adapter tensors for {module} lack {', '.join(missing)}; the adapter is incomplete")
-        q, e, pm = p["lora_A"], p["lora_E"], p["lora_B"]
-        mask = pattern.get(module)
-        if mask is not None and q.shape[0] == len(mask) and sum(mask) != len(mask):
-            index = torch.tensor(mask, dtype=torch.bool, device=q.device)
-            q, e, pm = q[index], e[index], pm[:, index]
-        elif mask is not None and q.shape[0] != sum(mask):
-            raise ModelError(
-                f"{module}: rank_pattern keeps {sum(mask)} triplets but the saved tensors hold {q.shape[0]}; "
-                "the adapter config and weights do not belong together"
-            )
-        if q.shape[0] == 0:
-            continue
-        a = q.double() * e.double().reshape(-1, 1) * scale
-        folded[module] = (a, pm.double())
-
+        pair = _fold_module(module, p, pattern.get(module), scale)
+        if pair is not None:
+            folded[module] = pair
     if not folded:
         raise ModelError("every adapted matrix was pruned to rank 0: there is nothing to export as LoRA")
     ranks = {m: a.shape[0] for m, (a, _) in folded.items()}
     r_max = max(ranks.values())
-    alpha = r_max
-    out: dict[str, Any] = {}
-    for module, (a, b) in folded.items():
-        dtype = parts[module]["lora_A"].dtype
-        r = a.shape[0]
-        if uniform_rank and r < r_max:
-            a = torch.cat([a, a.new_zeros(r_max - r, a.shape[1])], dim=0)
-            b = torch.cat([b, b.new_zeros(b.shape[0], r_max - r)], dim=1)
-        else:
-            a = a * (r / alpha)  # LoRA scales by alpha / r: undo it
-        out[f"{PEFT_PREFIX}{module}.lora_A.weight"] = a.to(dtype).contiguous()
-        out[f"{PEFT_PREFIX}{module}.lora_B.weight"] = b.to(dtype).contiguous()
+    out = _lora_tensors(folded, {m: parts[m]["lora_A"].dtype for m in folded}, r_max, uniform_rank)
     for key, tensor in extra.items():
         out[key] = tensor.contiguous()
-
-    modules = sorted(folded, key=natural_key)
     rank_pattern = {} if uniform_rank or len(set(ranks.values())) == 1 else _ordered_pattern(ranks)
     kwargs = {
         "task_type": config.get("task_type"),
         "base_model_name_or_path": config.get("base_model_name_or_path"),
         "revision": config.get("revision"),
         "r": r_max,
-        "lora_alpha": alpha,
-        "target_modules": modules,
+        "lora_alpha": r_max,
+        "target_modules": sorted(folded, key=natural_key),
         "rank_pattern": rank_pattern,
         "lora_dropout": float(config.get("lora_dropout") or 0.0),
         "fan_in_fan_out": bool(config.get("fan_in_fan_out", False)),
@@ -120,6 +81,59 @@ def adalora_to_lora(
         "inference_mode": True,
     }
     return kwargs, out
+
+
+def _split_tensors(tensors: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """``({module: {"lora_A"|"lora_B"|"lora_E": tensor}}, other tensors copied as they are)``."""
+    parts: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
+    for key, tensor in tensors.items():
+        split = split_lora_key(key)
+        if split is None:
+            extra[key] = tensor
+        else:
+            parts.setdefault(split[0], {})[split[1]] = tensor
+    return parts, extra
+
+
+def _fold_module(module: str, p: dict[str, Any], mask: list[bool] | None, scale: float) -> tuple[Any, Any] | None:
+    """``(A = diag(Λ) Q · scale, B = P)`` in float64 for the kept triplets of one matrix; None at rank 0."""
+    import torch
+
+    missing = [name for name in ("lora_A", "lora_B", "lora_E") if name not in p]
+    if missing:
+        raise ModelError(f"adapter tensors for {module} lack {', '.join(missing)}; the adapter is incomplete")
+    q, e, pm = p["lora_A"], p["lora_E"], p["lora_B"]
+    if mask is not None and q.shape[0] == len(mask) and sum(mask) != len(mask):
+        index = torch.tensor(mask, dtype=torch.bool, device=q.device)
+        q, e, pm = q[index], e[index], pm[:, index]
+    elif mask is not None and q.shape[0] != sum(mask):
+        raise ModelError(
+            f"{module}: rank_pattern keeps {sum(mask)} triplets but the saved tensors hold {q.shape[0]}; "
+            "the adapter config and weights do not belong together"
+        )
+    if q.shape[0] == 0:
+        return None
+    return q.double() * e.double().reshape(-1, 1) * scale, pm.double()
+
+
+def _lora_tensors(folded: dict[str, tuple[Any, Any]], dtypes: dict[str, Any], r_max: int,
+                  uniform_rank: bool) -> dict[str, Any]:
+    """LoRA's A and B per module, with one ``lora_alpha = r_max`` (or zero-padded to ``r_max``)."""
+    import torch
+
+    alpha = r_max
+    out: dict[str, Any] = {}
+    for module, (a, b) in folded.items():
+        r = a.shape[0]
+        if uniform_rank and r < r_max:
+            a = torch.cat([a, a.new_zeros(r_max - r, a.shape[1])], dim=0)
+            b = torch.cat([b, b.new_zeros(b.shape[0], r_max - r)], dim=1)
+        else:
+            a = a * (r / alpha)  # LoRA scales by alpha / r: undo it
+        out[f"{PEFT_PREFIX}{module}.lora_A.weight"] = a.to(dtypes[module]).contiguous()
+        out[f"{PEFT_PREFIX}{module}.lora_B.weight"] = b.to(dtypes[module]).contiguous()
+    return out
 
 
 def _ordered_pattern(ranks: dict[str, int]) -> dict[str, int]:
