@@ -1,12 +1,10 @@
-"""Exports: rank tables of saved adapters, AdaLoRA -> plain LoRA, and merged models, checked by logits."""
+"""Exports: rank tables of saved adapters and AdaLoRA -> plain LoRA, checked by logits."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,106 +12,18 @@ torch = pytest.importorskip("torch")
 peft = pytest.importorskip("peft")
 
 from adalora_studio.core.adalora import adalora_to_lora, format_rank_table, normalize_rank_key, read_adapter_ranks  # noqa: E402,E501
-from adalora_studio.core.config import ModelConfig, RunConfig  # noqa: E402
+from adalora_studio.core.config import ModelConfig  # noqa: E402
 from adalora_studio.core.errors import ModelError  # noqa: E402
-from adalora_studio.core.export import export_as_lora, export_merged, inspect_adapter, publish_dir  # noqa: E402
-from adalora_studio.core.model import load_model_and_tokenizer  # noqa: E402
-from adalora_studio.core.runs import create_run_folder  # noqa: E402
-
-LABELS = ["billing", "bug", "login"]
-INIT_R, TARGET_R, TOTAL = 4, 2, 12
-TOL = 1e-5
-
-
-@dataclass
-class Trained:
-    """An AdaLoRA model trained a few steps (masks applied) and saved."""
-
-    model: Any
-    adapter_dir: Path
-    model_cfg: ModelConfig
-    task: str
-    inputs: dict[str, Any]
-    ranks: dict[str, int]
-    natural_total: int
-    """Total rank the allocator left (before a matrix was forced to rank 0)."""
-    zero_module: str | None
-
-
-def _fresh_base(model_cfg: ModelConfig, task: str, seed: int) -> Any:
-    torch.manual_seed(seed)  # a different seed than training: a classifier head that is not carried over differs
-    model, _ = load_model_and_tokenizer(model_cfg, task, LABELS if task == "text-classification" else None)
-    return model.eval()
-
-
-def _logits(model: Any, inputs: dict[str, Any]) -> Any:
-    with torch.no_grad():
-        return model(**inputs).logits
-
-
-def _train(folder: Path, tmp: Path, task: str, targets: list[str], zero_one: bool) -> Trained:
-    """peft directly: get_peft_model, AdamW, update_and_allocate after every optimizer step."""
-    from peft import AdaLoraConfig, TaskType, get_peft_model
-
-    model_cfg = ModelConfig(source="folder", path=str(folder))
-    base = _fresh_base(model_cfg, task, seed=0)
-    config = AdaLoraConfig(
-        task_type=TaskType.SEQ_CLS if task == "text-classification" else TaskType.CAUSAL_LM,
-        init_r=INIT_R, target_r=TARGET_R, tinit=2, tfinal=3, deltaT=1, total_step=TOTAL, lora_alpha=8.0,
-        target_modules=targets,
-    )
-    torch.manual_seed(1)
-    model = get_peft_model(base, config)
-    gen = torch.Generator().manual_seed(2)
-    ids = torch.randint(10, 200, (4, 9), generator=gen)
-    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
-    labels = torch.tensor([0, 1, 2, 1]) if task == "text-classification" else ids
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-2)
-    model.train()
-    for step in range(TOTAL):
-        model(**inputs, labels=labels).loss.backward()
-        optimizer.step()
-        model.base_model.update_and_allocate(step)
-        optimizer.zero_grad()
-    model.eval()
-    pattern = model.peft_config["default"].rank_pattern
-    natural_total = sum(sum(v) for v in pattern.values())
-    zero_module = None
-    if zero_one:  # a matrix at rank 0 (the allocator may have pruned one already; else force it)
-        key = next((k for k in sorted(pattern) if not any(pattern[k])), None)
-        if key is None:
-            key = sorted(pattern)[0]
-            pattern[key] = [False] * INIT_R
-            model.base_model.rankallocator.mask_using_rank_pattern(model.base_model.model, pattern)
-        zero_module = normalize_rank_key(key)
-    ranks = {normalize_rank_key(k): sum(v) for k, v in pattern.items()}
-    adapter_dir = tmp / "adalora"
-    model.save_pretrained(str(adapter_dir))
-    # The adapter really changes the output (so equality checks below can fail).
-    with model.disable_adapter():
-        plain = _logits(model, inputs)
-    assert (plain - _logits(model, inputs)).abs().max() > 1e-3
-    return Trained(model, adapter_dir, model_cfg, task, inputs, ranks, natural_total, zero_module)
-
-
-@pytest.fixture(scope="module")
-def bert(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    return _train(tiny_bert_dir, tmp_path_factory.mktemp("bert-ada"), "text-classification", ["query", "value"],
-                  zero_one=False)
-
-
-@pytest.fixture(scope="module")
-def gpt2(tiny_gpt2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    return _train(tiny_gpt2_dir, tmp_path_factory.mktemp("gpt2-ada"), "causal-lm", ["c_attn", "c_fc"],
-                  zero_one=True)
-
-
-def _reloaded_adalora_logits(t: Trained) -> Any:
-    from peft import PeftModel
-
-    model = PeftModel.from_pretrained(_fresh_base(t.model_cfg, t.task, seed=7), str(t.adapter_dir)).eval()
-    return _logits(model, t.inputs)
-
+from adalora_studio.core.export import export_as_lora, inspect_adapter, publish_dir  # noqa: E402
+from tests.core.export_fixtures import (  # noqa: E402
+    INIT_R,
+    TARGET_R,
+    TOL,
+    Trained,
+    fresh_base,
+    logits,
+    reloaded_adalora_logits,
+)
 
 # ------------------------------------------------------------------------------------------------ ranks
 
@@ -151,7 +61,7 @@ def test_read_adapter_ranks_normalises_live_keys_and_run_folders(bert: Trained, 
 def test_null_rank_pattern_means_init_r_everywhere(tiny_bert_dir: Path, tmp_path: Path) -> None:
     from peft import AdaLoraConfig, TaskType, get_peft_model
 
-    base = _fresh_base(ModelConfig(source="folder", path=str(tiny_bert_dir)), "text-classification", 0)
+    base = fresh_base(ModelConfig(source="folder", path=str(tiny_bert_dir)), "text-classification", 0)
     model = get_peft_model(base, AdaLoraConfig(task_type=TaskType.SEQ_CLS, init_r=6, target_r=3, total_step=10,
                                                target_modules=["key"]))
     model.save_pretrained(str(tmp_path / "a"))
@@ -198,8 +108,8 @@ def test_lora_export_matches_adalora_logits(which: str, request: pytest.FixtureR
     from peft.tuners.lora import LoraLayer
 
     t: Trained = request.getfixturevalue(which)
-    expected = _reloaded_adalora_logits(t)
-    assert (expected - _logits(t.model, t.inputs)).abs().max() < TOL  # live model == saved adapter
+    expected = reloaded_adalora_logits(t)
+    assert (expected - logits(t.model, t.inputs)).abs().max() < TOL  # live model == saved adapter
 
     out = export_as_lora(t.adapter_dir, tmp_path / "lora")
     config = json.loads((out / "adapter_config.json").read_text())
@@ -208,16 +118,16 @@ def test_lora_export_matches_adalora_logits(which: str, request: pytest.FixtureR
     if which == "bert":
         assert config["modules_to_save"] == ["classifier", "score"]
 
-    lora = PeftModel.from_pretrained(_fresh_base(t.model_cfg, t.task, seed=11), str(out)).eval()
+    lora = PeftModel.from_pretrained(fresh_base(t.model_cfg, t.task, seed=11), str(out)).eval()
     assert lora.peft_config["default"].peft_type.value == "LORA"
     layers = {name.removeprefix("base_model.model."): m for name, m in lora.named_modules()
               if isinstance(m, LoraLayer)}
     assert {name: m.r["default"] for name, m in layers.items()} == {m: r for m, r in t.ranks.items() if r > 0}
-    assert (_logits(lora, t.inputs) - expected).abs().max() < TOL
+    assert (logits(lora, t.inputs) - expected).abs().max() < TOL
 
     # Merging the LoRA (Conv1D transposes here) gives the same model too.
     merged = lora.merge_and_unload()
-    assert (_logits(merged, t.inputs) - expected).abs().max() < TOL
+    assert (logits(merged, t.inputs) - expected).abs().max() < TOL
 
 
 def test_rank_zero_module_is_left_out(gpt2: Trained, tmp_path: Path) -> None:
@@ -240,8 +150,8 @@ def test_uniform_rank_pads_with_zeros(bert: Trained, tmp_path: Path) -> None:
     assert config["rank_pattern"] == {} and config["r"] == r_max and config["lora_alpha"] == r_max
     tensors = load_file(str(out / "adapter_model.safetensors"))
     assert {t.shape[0] for k, t in tensors.items() if k.endswith("lora_A.weight")} == {r_max}
-    lora = PeftModel.from_pretrained(_fresh_base(bert.model_cfg, bert.task, seed=3), str(out)).eval()
-    assert (_logits(lora, bert.inputs) - _reloaded_adalora_logits(bert)).abs().max() < TOL
+    lora = PeftModel.from_pretrained(fresh_base(bert.model_cfg, bert.task, seed=3), str(out)).eval()
+    assert (logits(lora, bert.inputs) - reloaded_adalora_logits(bert)).abs().max() < TOL
 
 
 def test_export_from_live_model_equals_folder_and_leaves_model_alone(bert: Trained, tmp_path: Path) -> None:
@@ -307,96 +217,3 @@ def test_publish_dir_protects_foreign_folders_and_replaces_exports(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export", "home"]  # no staging left behind
     with pytest.raises(ModelError, match="holds the adapter"):
         publish_dir(lambda d: None, out, protect=out)
-
-
-# ------------------------------------------------------------------------------------------------ merged
-
-
-def _run_folder_for(t: Trained, root: Path) -> Any:
-    cfg = RunConfig(name="exp", task=t.task, model=t.model_cfg)
-    run = create_run_folder(cfg, parent=root)
-    shutil.copytree(t.adapter_dir, run.adapter_dir)
-    if t.task == "text-classification":
-        run.write_labels(LABELS)
-    return run
-
-
-@pytest.mark.parametrize("which", ["bert", "gpt2"])
-def test_merged_export_from_run_folder_matches(which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
-
-    t: Trained = request.getfixturevalue(which)
-    run = _run_folder_for(t, tmp_path)
-    out = export_merged(run.path)
-    assert out == run.exports_dir / "merged"
-    files = {p.name for p in out.iterdir()}
-    assert "model.safetensors" in files and "config.json" in files and "tokenizer.json" in files
-    assert not any(name.endswith(".bin") for name in files)
-    auto = AutoModelForSequenceClassification if which == "bert" else AutoModelForCausalLM
-    merged = auto.from_pretrained(str(out)).eval()
-    assert not any("lora" in name for name, _ in merged.named_parameters())
-    assert (_logits(merged, t.inputs) - _reloaded_adalora_logits(t)).abs().max() < TOL
-    if which == "bert":
-        assert merged.config.id2label == dict(enumerate(LABELS))
-    assert AutoTokenizer.from_pretrained(str(out)).get_vocab()
-
-
-def test_merged_export_from_adapter_folder_and_live_model(bert: Trained, tmp_path: Path) -> None:
-    from transformers import AutoModelForSequenceClassification
-
-    expected = _reloaded_adalora_logits(bert)
-    out = export_merged(bert.adapter_dir, tmp_path / "m1", model_cfg=bert.model_cfg)
-    merged = AutoModelForSequenceClassification.from_pretrained(str(out)).eval()
-    assert merged.config.num_labels == 3  # sized from the saved classifier head
-    assert (_logits(merged, bert.inputs) - expected).abs().max() < TOL
-
-    before = _logits(bert.model, bert.inputs)
-    out_live = export_merged(bert.model, tmp_path / "m2")
-    merged_live = AutoModelForSequenceClassification.from_pretrained(str(out_live)).eval()
-    assert (_logits(merged_live, bert.inputs) - expected).abs().max() < TOL
-    assert torch.equal(_logits(bert.model, bert.inputs), before)  # the live model was merged on a copy
-    with pytest.raises(ModelError, match="which base model"):
-        export_merged(bert.adapter_dir, tmp_path / "m3")
-
-
-def test_lora_export_defaults_to_run_exports(bert: Trained, tmp_path: Path) -> None:
-    run = _run_folder_for(bert, tmp_path)
-    out = export_as_lora(run.path)
-    assert out == run.exports_dir / "lora" and (out / "adapter_model.safetensors").is_file()
-    with pytest.raises(ModelError, match="output folder"):
-        export_as_lora(bert.adapter_dir)
-
-
-def test_run_entry_points_for_the_cli(bert: Trained, tmp_path: Path) -> None:
-    import csv
-
-    from adalora_studio.core.errors import RunError
-    from adalora_studio.core.export import export_rank_csv, export_run_as_lora
-
-    run = _run_folder_for(bert, tmp_path)
-    out = export_run_as_lora(run.path, tmp_path / "cli-lora")
-    assert out == tmp_path / "cli-lora" and (out / "adapter_config.json").is_file()
-    rows = list(csv.DictReader((export_rank_csv(run.path, tmp_path / "r.csv")).open()))
-    assert {r["module"]: int(r["rank"]) for r in rows} == bert.ranks
-
-    unfinished = create_run_folder(RunConfig(name="half"), parent=tmp_path)
-    unfinished.write_status("stopped", step=5)
-    with pytest.raises(RunError, match="no saved adapter yet .*stopped at step 5"):
-        export_run_as_lora(unfinished.path, tmp_path / "x")
-
-
-@pytest.mark.parametrize("which", ["bert", "gpt2"])
-def test_cli_inspect_reads_an_adapter_peft_saved_itself(which: str, request: pytest.FixtureRequest,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    """`adalora-studio inspect` on a folder written by peft's own save_pretrained (no run folder around it):
-    one line per matrix with its full module name and its rank (a rank-0 matrix included)."""
-    from adalora_studio.cli import EXIT_OK, main
-
-    t: Trained = request.getfixturevalue(which)
-    assert not (t.adapter_dir / "run.json").exists()
-    assert main(["inspect", str(t.adapter_dir)]) == EXIT_OK
-    lines = capsys.readouterr().out.splitlines()
-    for module, rank in t.ranks.items():
-        hits = [line for line in lines if module in line.split()]
-        assert len(hits) == 1, (module, lines)
-        assert str(rank) in hits[0].split(), (module, rank, hits[0])
