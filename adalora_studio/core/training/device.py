@@ -59,7 +59,7 @@ class Devices:
             return f"CUDA GPU 0: {self.cuda_name} (CUDA {self.cuda_version})"
         if self.mps:
             return "Apple GPU (MPS)"
-        return f"CPU ({self.threads} threads)"
+        return f"CPU ({self.threads} thread{'' if self.threads == 1 else 's'})"
 
     def to_dict(self) -> dict[str, Any]:
         """The fields plus ``auto_device``, ``auto_precision`` and ``summary`` (:meth:`describe`)."""
