@@ -91,7 +91,8 @@ class Engine(EngineLifecycle):
             if is_oom(exc):
                 message = oom_message(step + 1, validated.hardware.device, validated.config)
             elif is_disk_full(exc):
-                message = self._disk_full_message(validated, folder, doing)
+                what = self._activity or f"the run's event log or status after optimizer step {step}"
+                message = self._disk_full_message(validated, folder, what)
             else:
                 message = f"Unexpected error during {doing}: {type(exc).__name__}: {exc}"
             yield from self._fail(step, message, detail)
