@@ -215,12 +215,16 @@ def test_shutdown_lets_queued_jobs_finish(qtbot) -> None:
     """The docstring's promise: jobs queued before shutdown still run (they used to be dropped)."""
     w = TorchWorker()
     ran: list[int] = []
+    started = threading.Event()
 
     def slow(i: int) -> None:
+        started.set()
         time.sleep(0.2)
         ran.append(i)
 
-    for i in range(4):
+    w.submit(slow, 0)
+    assert started.wait(5)  # the worker is busy with job 0 while the next ones are queued behind it
+    for i in range(1, 4):
         w.submit(slow, i)
     assert w.shutdown(10_000)
     assert ran == [0, 1, 2, 3]
