@@ -28,13 +28,13 @@ def ask_wait_for_work(parent: QWidget, work: list[str]) -> str:
 
 
 def defer_close_for_work(window: Any, worker: Any, event: QCloseEvent) -> bool:
-    """True (``event`` ignored) while ``worker`` has jobs that write files: ``window.ask_close_during_work``
-    decides whether the window closes itself once they are done, or stays open."""
+    """True (``event`` ignored) while ``worker`` has jobs that write files: :func:`ask_wait_for_work` decides
+    whether the window closes itself once they are done, or stays open."""
     work = worker.writing() if worker is not None else []
     if not work:
         return False
     event.ignore()
-    if window.ask_close_during_work(work) != CLOSE_WAIT:
+    if ask_wait_for_work(window, work) != CLOSE_WAIT:
         return True
 
     def close_when_idle(busy: bool) -> None:

@@ -19,7 +19,7 @@ from ..app.settings import SettingsStore
 from ..core import paths
 from ..core.config import RunConfig
 from ..core.errors import StudioError
-from .close_guard import ask_wait_for_work, defer_close_for_work
+from .close_guard import defer_close_for_work
 from .home import HomePage
 
 log = logging.getLogger(__name__)
@@ -356,10 +356,6 @@ class MainWindow(QMainWindow):
         """Join the worker thread (after the event loop ended; a run still going is asked to stop first, queued
         jobs run to their end). False if it was still busy after ``timeout_ms`` (the worker logs what)."""
         return self._worker is None or self._worker.shutdown(timeout_ms)
-
-    def ask_close_during_work(self, work: list[str]) -> str:
-        """Ask whether to wait for ``work`` (what unfinished jobs write): CLOSE_WAIT or CLOSE_CANCEL."""
-        return ask_wait_for_work(self, work)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         if self.running:

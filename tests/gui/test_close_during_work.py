@@ -21,7 +21,7 @@ def test_close_during_export_waits_then_closes(qtbot, monkeypatch, tmp_path: Pat
     qtbot.addWidget(win)
     win.show()
     asked: list[list[str]] = []
-    monkeypatch.setattr(win, "ask_close_during_work", lambda work: (asked.append(work), mw.CLOSE_WAIT)[1])
+    monkeypatch.setattr(mw, "ask_wait_for_work", lambda _w, work: (asked.append(work), mw.CLOSE_WAIT)[1])
     release, target = threading.Event(), tmp_path / "export.txt"
     job = win.worker.submit(_writing_job, release, target)
     job.writes = "the merged model export"
@@ -38,7 +38,7 @@ def test_close_during_export_cancelled_keeps_the_window(qtbot, monkeypatch, tmp_
     win = MainWindow(worker=TorchWorker())
     qtbot.addWidget(win)
     win.show()
-    monkeypatch.setattr(win, "ask_close_during_work", lambda work: mw.CLOSE_CANCEL)
+    monkeypatch.setattr(mw, "ask_wait_for_work", lambda _w, work: mw.CLOSE_CANCEL)
     release = threading.Event()
     job = win.worker.submit(_writing_job, release, tmp_path / "export.txt")
     job.writes = "the plain LoRA adapter export"
