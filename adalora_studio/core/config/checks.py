@@ -11,7 +11,9 @@ import math
 from ..errors import ConfigError, ConfigErrors
 from .schema import (
     BUDGET_MODES,
+    CHAT_FORMATS,
     DATA_FORMATS,
+    DELIMITERS,
     DEVICES,
     FUTURE_TASKS,
     MODEL_SOURCES,
@@ -19,6 +21,8 @@ from .schema import (
     SCHEDULERS,
     SCHEMA_VERSION,
     TASKS,
+    TEMPLATES,
+    TEXT_MODES,
     BudgetConfig,
     DataConfig,
     ModelConfig,
@@ -87,6 +91,10 @@ def _check_data(e: list[ConfigError], d: DataConfig) -> None:
         e.append(ConfigError("data.text_columns", "give one text column, or two for sentence pairs"))
     if d.max_length < 8:
         e.append(ConfigError("data.max_length", "must be at least 8 tokens"))
+    _choice(e, "data.delimiter", d.delimiter, DELIMITERS)
+    _choice(e, "data.chat_format", d.chat_format, CHAT_FORMATS)
+    _choice(e, "data.template", d.template, TEMPLATES)
+    _choice(e, "data.text_mode", d.text_mode, TEXT_MODES)
 
 
 def _check_budget(e: list[ConfigError], b: BudgetConfig) -> None:

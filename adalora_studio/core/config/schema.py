@@ -22,11 +22,15 @@ TASKS = ("text-classification", "causal-lm")
 """Tasks the engine runs today. The config leaves room for ``seq2seq`` and ``extractive-qa``."""
 FUTURE_TASKS = ("seq2seq", "extractive-qa")
 MODEL_SOURCES = ("bundled", "folder", "gguf", "hub")
-DATA_FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "arrow")
+DATA_FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "arrow", "xlsx", "txt")
 BUDGET_MODES = ("ranks", "percent", "params")
 SCHEDULERS = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DELIMITERS = ("auto", ",", ";", "\t", "|")
+CHAT_FORMATS = ("auto", "messages", "sharegpt", "alpaca", "prompt-response", "text")
+TEMPLATES = ("auto", "chat", "plain")
+TEXT_MODES = ("lines", "chunks")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -60,6 +64,15 @@ class DataConfig:
     prompt_column: str = _f("", "Prompt column for causal LM. Empty: detect.")
     response_column: str = _f("", "Response column for causal LM. Empty: detect.")
     max_length: int = _f(128, "Maximum tokens per example.")
+    delimiter: str = _f("auto", "CSV field separator: auto (detect comma, semicolon, tab or pipe) or the character "
+                                "itself: , ; | or \\t for tab.")
+    sheet: str = _f("", "Spreadsheet (.xlsx) sheet to read. Empty: the first sheet.")
+    chat_format: str = _f("auto", "Causal LM row layout: auto | messages (OpenAI) | sharegpt (conversations) | "
+                                  "alpaca (instruction/input/output) | prompt-response | text (loss on all text).")
+    template: str = _f("auto", "Causal LM rendering: auto (the tokenizer's chat template if it has one, else plain) | "
+                               "chat | plain (turn text + newline; assistant text + end token; loss on assistant).")
+    text_mode: str = _f("lines", "Plain-text (.txt) files for causal LM: lines (one example per non-blank line) or "
+                                 "chunks (the whole file cut into max_length-token blocks, for continued pretraining).")
 
 
 @dataclass(frozen=True)
