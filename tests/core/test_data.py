@@ -49,9 +49,9 @@ def test_detect_format_by_suffix(tmp_path: Path, name: str, fmt: str) -> None:
 
 def test_detect_format_unknown_suffix_lists_supported(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
-        detect_format(write(tmp_path / "notes.txt", "hello"))
+        detect_format(write(tmp_path / "notes.docx", "hello"))
     message = str(info.value)
-    assert "notes.txt" in message and "'.txt'" in message
+    assert "notes.docx" in message and "'.docx'" in message
     for supported in (".csv", ".tsv", ".jsonl", ".parquet", "save_to_disk"):
         assert supported in message
 

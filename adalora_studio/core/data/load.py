@@ -1,9 +1,10 @@
 """Reading data files into memory-mapped Arrow datasets, with errors that name the file, row and column.
 
-CSV/TSV/JSON/JSONL/Parquet files go through the ``datasets`` builders into a cache under
-:func:`paths.cache_dir`, so a large file is converted once and then memory-mapped. Before that, CSV/TSV files are
-scanned with the :mod:`csv` module (once per file version; the result is remembered in the cache) because pandas
-either reports ragged rows cryptically or, for rows with too few fields, not at all.
+CSV/TSV (any of comma, semicolon, tab or pipe, detected), spreadsheets and text files go through
+:mod:`readers` (pyarrow's streaming CSV reader, openpyxl) into Arrow files in a cache under :func:`paths.cache_dir`;
+JSON/JSONL/Parquet go through the ``datasets`` builders into the same cache. Either way a large file is converted
+once and then memory-mapped. Compressed files (``.csv.gz``, ``.jsonl.xz``, ...) are decompressed into the cache
+first. When pyarrow refuses a CSV file, the :mod:`csv` module scans it to name the row and the problem.
 
 Row numbers in messages count data rows from 1 as a person reading the file would: for CSV/TSV the header row is
 not counted; for JSON Lines a row is a non-blank line.
@@ -17,24 +18,36 @@ import hashlib
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..errors import DataError
 from .diagnose import diagnose, root_message, utf8_error
+from .readers import (
+    check_columns,
+    compression_of,
+    csv_to_arrow,
+    decompressed,
+    first_line,
+    inner_suffix,
+    sniff_delimiter,
+    txt_to_arrow,
+    xlsx_to_arrow,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
 
-FORMATS = ("csv", "tsv", "json", "jsonl", "parquet", "arrow")
+FORMATS = ("csv", "tsv", "json", "jsonl", "parquet", "arrow", "xlsx", "txt")
 """Concrete formats :func:`load_table` reads (``auto`` picks one of these)."""
 
 SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
-    ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow",
+    ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".xlsx": "xlsx", ".txt": "txt",
 }
 SUPPORTED_TEXT = ("CSV (.csv), TSV (.tsv, .tab), JSON (.json), JSON Lines (.jsonl, .ndjson), Parquet (.parquet, .pq), "
-                  "Arrow (.arrow) or a folder saved with datasets' save_to_disk")
+                  "Arrow (.arrow), Excel (.xlsx), plain text (.txt, causal LM) or a folder saved with datasets' "
+                  "save_to_disk; text formats may be compressed (.gz, .bz2, .xz, .zst)")
 _DISK_MARKERS = ("dataset_dict.json", "state.json", "dataset_info.json")
 
 
@@ -55,9 +68,12 @@ def detect_format(path: str | Path) -> str:
             f"dataset_dict.json inside); choose a data file instead. Supported: {SUPPORTED_TEXT}",
             file=str(path),
         )
-    fmt = SUFFIXES.get(path.suffix.lower())
+    fmt = SUFFIXES.get(inner_suffix(path))
+    if fmt in ("parquet", "arrow", "xlsx") and compression_of(path):
+        raise DataError(f"is a compressed {fmt} file; {fmt} files are compressed inside already, so decompress it "
+                        "first", file=str(path))
     if fmt is None:
-        suffix = path.suffix or "(no suffix)"
+        suffix = "".join(path.suffixes[-2:]) if compression_of(path) else (path.suffix or "(no suffix)")
         raise DataError(
             f"unknown data format '{suffix}'. Supported: {SUPPORTED_TEXT}. Rename the file or set data.format.",
             file=str(path),
@@ -78,29 +94,39 @@ def resolve_format(path: str | Path, fmt: str = "auto") -> str:
 
 def row_note(fmt: str) -> str:
     """How rows are counted in messages about a file of format ``fmt``."""
-    if fmt in ("csv", "tsv"):
+    if fmt in ("csv", "tsv", "xlsx"):
         return "rows are data rows counted from 1, the header row not counted"
+    if fmt == "txt":
+        return "rows are non-blank lines counted from 1"
     if fmt == "jsonl":
         return "rows are JSON lines counted from 1, blank lines not counted"
     return "rows are records counted from 1"
 
 
-def load_table(path: str | Path, fmt: str = "auto") -> datasets.Dataset:
+def resolve_delimiter(path: str | Path, fmt: str, delimiter: str = "auto") -> str:
+    """``delimiter`` itself, or (``auto``) the separator detected in the start of a CSV/TSV file."""
+    if delimiter != "auto":
+        return delimiter
+    return sniff_delimiter(decompressed(Path(path)), "\t" if fmt == "tsv" else ",")
+
+
+def load_table(path: str | Path, fmt: str = "auto", delimiter: str = "auto", sheet: str = "") -> datasets.Dataset:
     """Load a data file or saved datasets folder as a memory-mapped :class:`datasets.Dataset`.
 
-    A ``DatasetDict`` folder yields its ``train`` split (an error lists the splits when there is none).
+    ``delimiter`` (CSV/TSV: auto or the character) and ``sheet`` (xlsx: empty for the first) choose how the file
+    is read. A ``DatasetDict`` folder yields its ``train`` split (an error lists the splits when there is none).
     Every problem raises :class:`DataError` naming the file and, where it applies, the row and column.
     """
     path = Path(path)
     fmt = resolve_format(path, fmt)
     if path.is_file():
         check_not_empty(path)
-    if fmt == "arrow":
-        ds = _load_arrow(path)
-    else:
-        if fmt in ("csv", "tsv", "json", "jsonl"):
-            _check_text_once(path, fmt)
-        ds = _load_with_builder(path, fmt)
+    try:
+        ds = _load(path, fmt, delimiter, sheet)
+    except DataError as exc:  # name the user's file, not the decompressed copy in the cache
+        if exc.file and exc.file != str(path):
+            raise DataError(exc.message, file=str(path), row=exc.row, column=exc.column) from None
+        raise
     renames = {c: c.lstrip("\ufeff").strip() for c in ds.column_names if c != c.lstrip("\ufeff").strip()}
     if renames:
         ds = ds.rename_columns(renames)
@@ -143,7 +169,7 @@ def csv_rows(path: Path, delimiter: str, source: Iterable[str] | None = None) ->
     """
     _raise_field_limit()
     fmt = "tsv" if delimiter == "\t" else "csv"
-    kind = "tab-separated" if fmt == "tsv" else "comma-separated"
+    kind = {"\t": "tab-separated", ";": "semicolon-separated", "|": "pipe-separated"}.get(delimiter, "comma-separated")
     line_num = 0
     try:
         with contextlib.ExitStack() as stack:
@@ -181,58 +207,60 @@ def csv_rows(path: Path, delimiter: str, source: Iterable[str] | None = None) ->
                         file=str(path)) from None
 
 
-def _quick_csv_count(path: Path, delimiter: str) -> int | None:
-    """Data rows of a well-formed CSV/TSV (-1: no header), or None when a row or byte is wrong."""
-    _raise_field_limit()
-    try:
-        with path.open("r", encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            width = -1
-            rows = -1
-            for fields in reader:
-                if fields:
-                    if rows < 0:
-                        width, rows = len(fields), 0
-                    elif len(fields) != width:
-                        return None
-                    else:
-                        rows += 1
-            return rows
-    except (UnicodeDecodeError, csv.Error):
-        return None
-
-
 def _check_text_once(path: Path, fmt: str) -> None:
-    """Check a text file before conversion, unless this exact file version passed before.
+    """Check a JSON / JSON Lines file before conversion, unless this exact file version passed before.
 
-    CSV/TSV: every row through :func:`csv_rows` (field counts, quoting, UTF-8). JSON/JSON Lines: UTF-8 only
-    (pyarrow would silently replace bad bytes); JSON syntax errors are located after a failed load.
+    UTF-8 only (pyarrow would silently replace bad bytes); JSON syntax errors are located after a failed load.
     """
     stat = path.stat()
     key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{fmt}".encode()).hexdigest()
     marker = paths.cache_dir() / "data-checks" / f"{key}.ok"
     if marker.exists():
         return
-    if fmt in ("csv", "tsv"):
-        delimiter = "\t" if fmt == "tsv" else ","
-        n_rows = _quick_csv_count(path, delimiter)
-        if n_rows is None:  # something is wrong: the slower scan finds and names it
-            n_rows = -1
-            for n_rows, _line, _fields in csv_rows(path, delimiter):  # noqa: B007 (the count is the last value)
-                pass
-        if n_rows < 0:
-            raise DataError("holds only blank lines; choose a file with data", file=str(path))
-        if n_rows == 0:
-            raise DataError("has a header row but no data rows", file=str(path))
-    else:
-        error = utf8_error(path, fmt)
-        if error is not None:
-            raise error
+    error = utf8_error(path, fmt)
+    if error is not None:
+        raise error
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(f"{path}\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------- loading
+
+
+def _load(path: Path, fmt: str, delimiter: str, sheet: str) -> datasets.Dataset:
+    import datasets
+
+    if fmt == "arrow":
+        return _load_arrow(path)
+    if fmt == "xlsx":
+        return datasets.Dataset.from_file(str(xlsx_to_arrow(path, sheet)))
+    plain = decompressed(path)
+    if plain != path:
+        check_not_empty(plain)
+    if fmt in ("csv", "tsv"):
+        used = resolve_delimiter(path, fmt, delimiter)
+        header = first_line(plain)
+        check_columns(plain, used, header)
+        names = next(csv.reader([header], delimiter=used), [])
+        twice = sorted({n.strip() for n in names if [m.strip() for m in names].count(n.strip()) > 1})
+        if twice:
+            raise DataError(f"has the column name(s) {', '.join(map(repr, twice))} more than once in its header; "
+                            "give every column its own name", file=str(plain), row=None, column=twice[0])
+        return datasets.Dataset.from_file(str(csv_to_arrow(plain, used, _csv_problem)))
+    if fmt == "txt":
+        error = utf8_error(plain, fmt)
+        if error is not None:
+            raise error
+        return datasets.Dataset.from_file(str(txt_to_arrow(plain)))
+    if fmt in ("json", "jsonl"):
+        _check_text_once(plain, fmt)
+    return _load_with_builder(plain, fmt)
+
+
+def _csv_problem(path: Path, delimiter: str) -> None:
+    """Scan a CSV file pyarrow refused with the :mod:`csv` module; raises the precise error, if there is one."""
+    for _row, _line, _fields in csv_rows(path, delimiter):
+        pass
 
 
 def _load_arrow(path: Path) -> datasets.Dataset:
@@ -257,17 +285,11 @@ def _load_arrow(path: Path) -> datasets.Dataset:
 def _load_with_builder(path: Path, fmt: str) -> datasets.Dataset:
     import datasets
 
-    builder = {"csv": "csv", "tsv": "csv", "json": "json", "jsonl": "json", "parquet": "parquet"}[fmt]
-    kwargs: dict[str, Any] = {}
-    if fmt in ("csv", "tsv"):
-        # Only empty fields are missing: text such as "None" or "NA" stays text.
-        kwargs = {"sep": "\t" if fmt == "tsv" else ",", "keep_default_na": False, "na_values": [""]}
+    builder = {"json": "json", "jsonl": "json", "parquet": "parquet"}[fmt]
     cache = paths.cache_dir() / "datasets"
     try:
-        ds = datasets.load_dataset(builder, data_files=str(path), split="train", cache_dir=str(cache), **kwargs)
+        ds = datasets.load_dataset(builder, data_files=str(path), split="train", cache_dir=str(cache))
     except Exception as exc:  # noqa: BLE001 - diagnosed below and re-raised as a DataError
-        if fmt in ("csv", "tsv"):  # rows were checked; pandas guessed a column type that a later chunk breaks
-            return _load_csv_as_strings(path, fmt, kwargs, cache)
         raise diagnose(path, fmt, exc) from exc
     if fmt == "json" and len(ds) == 1:
         record = ds[0]
@@ -275,18 +297,3 @@ def _load_with_builder(path: Path, fmt: str) -> datasets.Dataset:
         if len(lengths) == 1 and lengths.pop() > 1:  # {"text": [...], "label": [...]}: one column per key
             return datasets.Dataset.from_dict(record)
     return ds
-
-
-def _load_csv_as_strings(path: Path, fmt: str, kwargs: dict[str, Any], cache: Path) -> datasets.Dataset:
-    """Retry a CSV whose column types differ between chunks, reading every column as text."""
-    import datasets
-
-    header = next(csv_rows(path, kwargs["sep"]))[2]
-    features = datasets.Features({name.lstrip("\ufeff"): datasets.Value("string") for name in header})
-    try:
-        return datasets.load_dataset("csv", data_files=str(path), split="train", cache_dir=str(cache),
-                                     features=features, **kwargs)
-    except Exception as exc:  # noqa: BLE001
-        raise diagnose(path, fmt, exc) from exc
-
-
