@@ -177,10 +177,11 @@ def test_missing_text_rows_are_listed(tmp_path: Path) -> None:
 def test_missing_response_in_jsonl(tmp_path: Path) -> None:
     rows = [{"prompt": "p1", "response": "r1"}, {"prompt": "p2", "response": None}, {"prompt": "p3", "response": "r"}]
     path = write(tmp_path / "pairs.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-    with pytest.raises(DataError) as info:
-        inspect_dataset(causal(path))
-    assert (info.value.row, info.value.column) == (2, "response") and "no response" in str(info.value)
-    assert str(info.value).startswith(f"{path}, row 2, column 'response'")
+    summary = inspect_dataset(causal(path))  # the row is skipped, counted and named, never dropped silently
+    assert summary.skipped_rows == 1 and summary.n_train + summary.n_eval == 2
+    (warning,) = summary.warnings
+    assert "1 of 3 rows (33.3%) were skipped" in warning
+    assert f"{path}, column 'response', rows 2 (rows are JSON lines" in warning and "'response' is empty" in warning
 
 
 def test_missing_configured_column_lists_available(tmp_path: Path) -> None:

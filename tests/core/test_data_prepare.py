@@ -192,7 +192,7 @@ def test_long_pairs_are_warned_and_counted(tmp_path: Path, causal_tokenizer: Any
     data = prepare_data(cfg, causal_tokenizer)
     assert len(data.summary.warnings) == 1
     warning = data.summary.warnings[0]
-    assert "2 of 20" in warning and "max_length (16 tokens)" in warning and "1 of them had no room" in warning
+    assert "2 of 20" in warning and "max_length (16 tokens)" in warning and "1 of them have every assistant turn cut off" in warning
     assert f"({cfg.data.train_file}: rows 19, 20; rows are JSON lines" in warning  # the file and its rows
     assert data.summary.n_train + data.summary.n_eval == 19
     assert max(len(ids) for ids in [*data.train["input_ids"], *data.eval["input_ids"]]) <= 16
@@ -204,7 +204,7 @@ def test_all_pairs_too_long_is_an_error(tmp_path: Path, causal_tokenizer: Any) -
     pairs = [(f"question {i} " + "word " * 20, "answer " * 5) for i in range(6)]
     path = pairs_file(tmp_path / "long.jsonl", pairs)
     cfg = with_section(RunConfig(task="causal-lm"), "data", train_file=str(path), max_length=8)
-    with pytest.raises(DataError, match="every prompt/response pair is longer than data.max_length") as info:
+    with pytest.raises(DataError, match="every row's assistant turns start after data.max_length") as info:
         prepare_data(cfg, causal_tokenizer)
     assert info.value.file == str(path)
 

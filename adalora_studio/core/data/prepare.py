@@ -21,20 +21,15 @@ from ..errors import DataError
 from .columns import (
     ColumnSummary,
     guess_label_column,
-    guess_prompt_column,
-    guess_response_column,
     guess_text_columns,
     label_key,
     sort_label_names,
     split_indices,
     summarise_columns,
 )
-from .load import load_table, resolve_format, row_note
+from .load import load_table, resolve_delimiter, resolve_format, row_note
 from .tokenize import (
-    finish_causal,
-    tokenize_causal,
     tokenize_classification,
-    too_long_indices,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,6 +58,17 @@ class DataSummary:
     eval_label_counts: dict[str, int] = field(default_factory=dict)
     task: str = "text-classification"
     format: str = ""
+    delimiter: str = ""
+    """The CSV/TSV separator used (detected or chosen); empty for other formats."""
+    chat_format: str = ""
+    """Causal LM: the row layout read (messages, sharegpt, alpaca, prompt-response or text)."""
+    chat_columns: tuple[str, ...] = ()
+    template: str = ""
+    """Causal LM, after tokenisation: chat (the tokenizer's template) or plain."""
+    skipped_rows: int = 0
+    """Rows left out (not usable, or no trainable token left within max_length); named in warnings or notes."""
+    notes: tuple[str, ...] = ()
+    """Facts worth a line that are not warnings (e.g. under 1% of rows skipped)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ class _Resolved:
     label_to_id: dict[str, int]
     sources: tuple[tuple[str, list[int]], ...] = ()
     """Per part (train, eval): the file it came from and each example's 0-based row there (for messages)."""
+    layout: Any = None
+    """Causal LM: the :class:`chat.ChatLayout` of the rows."""
 
 
 def inspect_dataset(cfg: RunConfig) -> DataSummary:
@@ -110,44 +118,9 @@ def prepare_data(cfg: RunConfig, tokenizer: Any) -> PreparedData:
 
 
 def _prepare_causal(cfg: RunConfig, tokenizer: Any, resolved: _Resolved) -> PreparedData:
-    summary = resolved.summary
-    max_length = cfg.data.max_length
-    parts = []
-    too_long = dropped = 0
-    long_rows: dict[str, list[int]] = {}
-    for i, table in enumerate((resolved.train_table, resolved.eval_table)):
-        ds = tokenize_causal(table, tokenizer, summary.prompt_column or "", summary.response_column or "",
-                             max_length)
-        if i < len(resolved.sources):
-            file, rows = resolved.sources[i]
-            long_rows.setdefault(file, []).extend(rows[j] for j in too_long_indices(ds, max_length))
-        ds, n_long, n_dropped = finish_causal(ds, max_length)
-        parts.append(ds)
-        too_long += n_long
-        dropped += n_dropped
-    train, evaluation = parts
-    warnings = list(summary.warnings)
-    if tokenizer.eos_token_id is None:
-        warnings.append("the tokenizer has no end-of-sequence token, so responses are not marked as finished; "
-                        "the model may not learn where to stop")
-    total = summary.n_train + summary.n_eval
-    if too_long == total:
-        raise DataError(f"every prompt/response pair is longer than data.max_length ({max_length} tokens, counting "
-                        "prompt, newline, response and end token); raise data.max_length",
-                        file=cfg.data.train_file, column=summary.response_column)
-    if too_long:
-        left_out = f"; {dropped} of them had no room left for the response and were left out" if dropped else ""
-        where = "; ".join(f"{file}: rows {_row_list(sorted(rows))}" for file, rows in long_rows.items() if rows)
-        where = f" ({where}; {row_note(summary.format)})" if where else ""
-        warnings.append(f"{too_long} of {total} prompt/response pairs are longer than data.max_length ({max_length} "
-                        f"tokens) and were cut at {max_length} tokens{left_out}{where}. Raise data.max_length to "
-                        "keep them whole.")
-    if len(train) == 0 or len(evaluation) == 0:
-        raise DataError(f"no {'training' if len(train) == 0 else 'evaluation'} examples are left after leaving out "
-                        f"prompts longer than {max_length} tokens; raise data.max_length",
-                        file=cfg.data.train_file, column=summary.prompt_column)
-    summary = dataclasses.replace(summary, n_train=len(train), n_eval=len(evaluation), warnings=tuple(warnings))
-    return PreparedData(train=train, eval=evaluation, summary=summary)
+    from .prepare_causal import prepare_causal
+
+    return prepare_causal(cfg, tokenizer, resolved)
 
 
 # ---------------------------------------------------------------------------------------------- resolving
@@ -158,14 +131,20 @@ def _resolve(cfg: RunConfig) -> _Resolved:
     if not d.train_file.strip():
         raise DataError("no training data chosen; set data.train_file to a data file")
     train_path = Path(d.train_file)
-    train = load_table(train_path, d.format)
+    train = load_table(train_path, d.format, d.delimiter, d.sheet)
     fmt = resolve_format(train_path, d.format)
-    eval_table = load_table(Path(d.eval_file), d.format) if d.eval_file else None
-    sample = train.select(range(min(_SAMPLE_ROWS, len(train)))).to_dict()
-    summaries = summarise_columns(sample)
+    eval_table = load_table(Path(d.eval_file), d.format, d.delimiter, d.sheet) if d.eval_file else None
     if cfg.task == "causal-lm":
-        return _resolve_causal(cfg, train, eval_table, summaries, fmt)
-    return _resolve_classification(cfg, train, eval_table, summaries, sample, fmt)
+        from .prepare_causal import resolve_causal
+
+        resolved = resolve_causal(cfg, train, eval_table, fmt)
+    else:
+        sample = train.select(range(min(_SAMPLE_ROWS, len(train)))).to_dict()
+        resolved = _resolve_classification(cfg, train, eval_table, summarise_columns(sample), sample, fmt)
+    if fmt in ("csv", "tsv"):
+        resolved.summary = dataclasses.replace(resolved.summary, delimiter=resolve_delimiter(train_path, fmt,
+                                                                                                d.delimiter))
+    return resolved
 
 
 def _require(table: datasets.Dataset, path: str, columns: list[tuple[str, str]]) -> None:
@@ -281,40 +260,3 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
         task=cfg.task, format=fmt,
     )
     return _Resolved(train_part, eval_part, summary, label_to_id)
-
-
-def _resolve_causal(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None,
-                    summaries: tuple[ColumnSummary, ...], fmt: str) -> _Resolved:
-    d = cfg.data
-    path = d.train_file
-    _require(train, path, [(c, f"data.{f}") for c, f in ((d.prompt_column, "prompt_column"),
-                                                         (d.response_column, "response_column")) if c])
-    prompt = d.prompt_column or guess_prompt_column(summaries)
-    response = d.response_column or guess_response_column(summaries)
-    if prompt is None:
-        raise _not_found("a prompt column (named prompt, instruction, input or question)", "data.prompt_column",
-                         train, path)
-    if response is None:
-        raise _not_found("a response column (named response, output, answer or completion)",
-                         "data.response_column", train, path)
-    if prompt == response:
-        raise DataError("the prompt and response columns are the same; choose two different columns",
-                        file=path, column=prompt)
-    for table, table_path in ((train, path), (eval_table, d.eval_file)):
-        if table is None:
-            continue
-        _require(table, table_path, [(prompt, "the training file"), (response, "the training file")])
-        _check_filled(table, prompt, table_path, fmt, "prompt")
-        _check_filled(table, response, table_path, fmt, "response")
-    if eval_table is not None:
-        train_part, eval_part = train, eval_table
-        sources = ((path, list(range(len(train)))), (d.eval_file, list(range(len(eval_table)))))
-    else:
-        train_idx, eval_idx = split_indices(len(train), d.eval_fraction, cfg.training.seed)
-        if not eval_idx:
-            raise DataError("has a single row; add rows or set data.eval_file", file=path)
-        train_part, eval_part = train.select(train_idx), train.select(eval_idx)
-        sources = ((path, list(train_idx)), (path, list(eval_idx)))
-    summary = DataSummary(n_train=len(train_part), n_eval=len(eval_part), prompt_column=prompt,
-                          response_column=response, task=cfg.task, format=fmt)
-    return _Resolved(train_part, eval_part, summary, {}, sources)
