@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from .chat import ChatLayout, detect_layout
 from .columns import (
     ColumnSummary,
     guess_label_column,
@@ -27,7 +28,8 @@ from .columns import (
     summarise_columns,
 )
 from .diagnose import utf8_error
-from .load import check_not_empty, csv_rows, load_table, resolve_format
+from .load import check_not_empty, csv_rows, load_table, resolve_delimiter, resolve_format
+from .readers import check_columns, decompressed, first_line, xlsx_sheets
 
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
@@ -54,25 +56,52 @@ class DataPreview:
     label_counts: dict[str, int] = field(default_factory=dict)
     """Counts of the guessed label column in ``rows`` (a sample, not the whole file)."""
     n_rows_is_estimate: bool = False
+    delimiter: str = ""
+    """CSV/TSV: the separator used (detected, or as set in data.delimiter)."""
+    sheets: tuple[str, ...] = ()
+    """xlsx: the workbook's sheets (the one read is ``sheet``)."""
+    sheet: str = ""
+    layout: str = ""
+    """How a causal-LM run would read the rows (e.g. "OpenAI messages ('messages')"); empty when none fits."""
+    layout_kind: str = ""
 
 
-def preview_data(path: str | Path, fmt: str = "auto", n_rows: int = 50) -> DataPreview:
-    """Read the first ``n_rows`` rows of ``path`` and guess its text/label/prompt/response columns."""
+def preview_data(path: str | Path, fmt: str = "auto", n_rows: int = 50, delimiter: str = "auto",
+                 sheet: str = "") -> DataPreview:
+    """Read the first ``n_rows`` rows of ``path`` and guess its text/label/prompt/response columns.
+
+    ``delimiter`` and ``sheet`` are ``data.delimiter`` and ``data.sheet``; compressed files are decompressed
+    into the cache first (once).
+    """
     path = Path(path)
     fmt = resolve_format(path, fmt)
     if path.is_file():
         check_not_empty(path)
-    n_rows = max(1, n_rows)
+    try:
+        return _preview(path, fmt, max(1, n_rows), delimiter, sheet)
+    except DataError as exc:  # name the user's file, not the decompressed copy
+        if exc.file and exc.file != str(path):
+            raise DataError(exc.message, file=str(path), row=exc.row, column=exc.column) from None
+        raise
+
+
+def _preview(path: Path, fmt: str, n_rows: int, delimiter: str, sheet: str) -> DataPreview:
+    plain = decompressed(path) if fmt not in ("arrow", "xlsx") else path
+    used, sheets = "", ()
     if fmt in ("csv", "tsv"):
-        columns, rows, total, estimate = _head_csv(path, "\t" if fmt == "tsv" else ",", n_rows)
-    elif fmt == "jsonl" or (fmt == "json" and _looks_like_lines(path)):
-        columns, rows, total, estimate = _head_jsonl(path, n_rows)
-    elif fmt == "json" and path.stat().st_size <= _SMALL_JSON:
-        columns, rows, total, estimate = _head_json(path, n_rows)
+        used = resolve_delimiter(path, fmt, delimiter)
+        check_columns(plain, used, first_line(plain))
+        columns, rows, total, estimate = _head_csv(plain, used, n_rows)
+    elif fmt == "jsonl" or (fmt == "json" and _looks_like_lines(plain)):
+        columns, rows, total, estimate = _head_jsonl(plain, n_rows)
+    elif fmt == "json" and plain.stat().st_size <= _SMALL_JSON:
+        columns, rows, total, estimate = _head_json(plain, n_rows)
     elif fmt == "parquet":
-        columns, rows, total, estimate = _head_parquet(path, n_rows)
+        columns, rows, total, estimate = _head_parquet(plain, n_rows)
     else:
-        ds = load_table(path, fmt)
+        if fmt == "xlsx":
+            sheets = tuple(xlsx_sheets(path))
+        ds = load_table(path, fmt, delimiter, sheet)
         head = ds.select(range(min(n_rows, len(ds))))
         columns, rows, total, estimate = list(ds.column_names), [dict(r) for r in head], len(ds), False
     if not rows:
@@ -89,11 +118,16 @@ def preview_data(path: str | Path, fmt: str = "auto", n_rows: int = 50) -> DataP
                     counts[label_key(value)] += 1
                 except ValueError:
                     counts[str(value)] += 1
+    try:
+        layout: ChatLayout | None = detect_layout(columns, rows[0])
+    except DataError:
+        layout = None
     return DataPreview(
         file=str(path), format=fmt, n_rows=total, columns=tuple(columns), rows=tuple(rows), summaries=summaries,
         guess_text_columns=text, guess_label_column=label, guess_prompt_column=guess_prompt_column(summaries),
         guess_response_column=guess_response_column(summaries), label_counts=dict(counts.most_common()),
-        n_rows_is_estimate=estimate,
+        n_rows_is_estimate=estimate, delimiter=used, sheets=sheets, sheet=(sheet or sheets[0]) if sheets else "",
+        layout=layout.describe() if layout else "", layout_kind=layout.kind if layout else "",
     )
 
 

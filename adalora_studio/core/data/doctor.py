@@ -1,0 +1,203 @@
+"""The dataset doctor: what ``data.max_length`` does to the data, label balance and train/eval overlap.
+
+Computed on a seeded sample of training rows (:data:`SAMPLE_ROWS`), tokenised exactly as training tokenises them
+(the same template and masking), so its cost does not grow with the file. Duplicates between train and eval are
+counted over the whole splits with Arrow hashing. Used by ``adalora-studio validate`` and by the wizard's worker.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..config import RunConfig
+from .templates import Segment, render_tokens, resolve_template
+from .tokenize import IGNORE_INDEX
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datasets
+
+SAMPLE_ROWS = 1000
+COVER = 0.95
+"""The share of sampled rows the suggested ``max_length`` keeps whole."""
+_BINS = 12
+_UNBOUNDED = 1 << 30
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """Figures about a dataset against its config; ``lines()`` words them."""
+
+    task: str
+    sample_rows: int
+    """Training rows measured (a seeded sample)."""
+    total_rows: int
+    max_length: int
+    bins: tuple[tuple[int, int, int], ...]
+    """Token-length histogram of the sample: (low, high, count), low inclusive, high exclusive."""
+    share_truncated: float
+    """Share of sampled rows longer than max_length (cut there)."""
+    share_dropped: float
+    """Causal LM: share of sampled rows with every assistant turn past max_length (left out)."""
+    suggested_max_length: int
+    """The smallest multiple of 8 that keeps 95% of sampled rows whole."""
+    label_counts: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    """Evaluation rows whose text also occurs in the training rows."""
+    duplicate_example: str = ""
+    preview: tuple[Segment, ...] = ()
+    """The first training example as the model sees it: (text, carries loss) pieces."""
+    template: str = ""
+    layout: str = ""
+
+    def lines(self) -> list[str]:
+        """Human-readable findings, one per line."""
+        out = [f"Doctor:  {self.sample_rows} of {self.total_rows} training rows measured; max_length "
+               f"{self.max_length}; suggested max_length {self.suggested_max_length} (keeps {COVER:.0%} whole)"]
+        out.append(f"Lengths: {', '.join(f'{lo}-{hi - 1}: {n}' for lo, hi, n in self.bins if n)}")
+        cut = f"{self.share_truncated:.1%} of rows are longer than max_length and will be cut"
+        if self.task == "causal-lm":
+            cut += f"; {self.share_dropped:.1%} have every assistant turn past it and will be left out"
+        out.append(f"Length:  {cut}")
+        if self.label_counts:
+            total = sum(self.label_counts.values()) or 1
+            shares = ", ".join(f"{k} {v / total:.0%}" for k, v in self.label_counts.items())
+            ratio = max(self.label_counts.values()) / max(1, min(self.label_counts.values()))
+            out.append(f"Balance: {shares} (largest/smallest class {ratio:.1f}x)")
+        dup = f"{self.duplicates} evaluation rows also occur in the training rows"
+        out.append(f"Overlap: {dup}" + (f", e.g. {self.duplicate_example[:60]!r}" if self.duplicates else ""))
+        return out
+
+
+def _sample(n: int, k: int, seed: int) -> list[int]:
+    import numpy as np
+
+    if n <= k:
+        return list(range(n))
+    return sorted(int(i) for i in np.random.default_rng(seed).choice(n, size=k, replace=False))
+
+
+def _histogram(lengths: list[int], max_length: int) -> tuple[tuple[int, int, int], ...]:
+    import numpy as np
+
+    top = max([max_length, *lengths]) + 1
+    width = max(1, -(-top // _BINS))
+    counts = np.bincount(np.asarray(lengths, dtype=np.int64) // width, minlength=_BINS)
+    return tuple((i * width, (i + 1) * width, int(c)) for i, c in enumerate(counts))
+
+
+def suggest_max_length(lengths: list[int], cover: float = COVER) -> int:
+    """The smallest multiple of 8 (at least 8) at or above the ``cover`` quantile of ``lengths``."""
+    import numpy as np
+
+    if not lengths:
+        return 8
+    q = int(np.quantile(np.asarray(lengths), cover, method="inverted_cdf"))
+    return max(8, -(-q // 8) * 8)
+
+
+def _key_column(table: datasets.Dataset, columns: list[str]) -> list[str] | Any:
+    """One text key per row of ``columns`` (Arrow strings when they are text columns, else JSON text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = table.select_columns(columns).with_format("arrow")[:]
+    values = []
+    for name in columns:
+        col = arrow[name]
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
+                col = pc.cast(col, pa.string())
+            else:
+                return pa.array([json.dumps(v, sort_keys=True) for v in col.to_pylist()], pa.string())
+        values.append(pc.fill_null(col, ""))
+    return values[0] if len(values) == 1 else pc.binary_join_element_wise(*values, "\x1f")
+
+
+def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, columns: list[str]) -> tuple[int, str]:
+    """Evaluation rows whose ``columns`` equal a training row's, and one example (Arrow hashing, no Python loop)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not columns or len(evaluation) == 0:
+        return 0, ""
+    train_keys = _key_column(train, columns)
+    eval_keys = _key_column(evaluation, columns)
+    if isinstance(train_keys, pa.ChunkedArray):
+        train_keys = train_keys.combine_chunks()
+    hit = pc.is_in(eval_keys, value_set=train_keys)
+    n = int(pc.sum(hit).as_py() or 0)
+    example = str(pc.filter(eval_keys, hit)[0].as_py()).replace("\x1f", " | ") if n else ""
+    return n, example
+
+
+def _classification_lengths(table: datasets.Dataset, tokenizer: Any, columns: tuple[str, ...]) -> list[int]:
+    batch = table.select_columns(list(columns))[:]
+    pairs = [str(t) for t in batch[columns[1]]] if len(columns) > 1 else None
+    encoded = tokenizer([str(t) for t in batch[columns[0]]], pairs, truncation=False)["input_ids"]
+    return [len(ids) for ids in encoded]
+
+
+def _causal_lengths(cfg: RunConfig, table: datasets.Dataset, tokenizer: Any, layout: Any,
+                    template: str) -> tuple[list[int], list[int]]:
+    """Full lengths and the position of each example's first trained token (-1: none) in the sample."""
+    import dataclasses
+
+    from .prepare_causal import tokenize_part
+
+    unbounded = cfg.replace(data=dataclasses.replace(cfg.data, max_length=_UNBOUNDED, text_mode="lines"))
+    ds = tokenize_part(unbounded, table, tokenizer, layout, template)
+    lengths, firsts = [], []
+    for labels in ds["labels"]:
+        lengths.append(len(labels))
+        firsts.append(next((i for i, x in enumerate(labels) if x != IGNORE_INDEX), -1))
+    return lengths, firsts
+
+
+def _preview(cfg: RunConfig, table: datasets.Dataset, tokenizer: Any, resolved: Any, template: str) -> list[Segment]:
+    """The first example exactly as training feeds it (cut at max_length), decoded in trained/untrained runs."""
+    if len(table) == 0:
+        return []
+    first = table.select([0])
+    if cfg.task != "causal-lm":
+        text = [str(first[c][0]) for c in resolved.summary.text_columns]
+        ids = tokenizer(text[0], text[1] if len(text) > 1 else None, truncation=True,
+                        max_length=cfg.data.max_length)["input_ids"]
+        return [(tokenizer.decode(ids, skip_special_tokens=False), True)]
+    from .prepare_causal import tokenize_part
+
+    ds = tokenize_part(cfg, first, tokenizer, resolved.layout, template)
+    return render_tokens(ds[0]["input_ids"], ds[0]["labels"], tokenizer)
+
+
+def run_doctor(cfg: RunConfig, tokenizer: Any, sample_rows: int = SAMPLE_ROWS) -> DoctorReport:
+    """Examine the data of ``cfg`` with ``tokenizer``: lengths, truncation, balance, overlap, a rendered example.
+
+    Raises :class:`DataError` as :func:`prepare.inspect_dataset` does.
+    """
+    from .prepare import _resolve
+
+    resolved = _resolve(cfg)
+    summary, train = resolved.summary, resolved.train_table
+    sample = train.select(_sample(len(train), sample_rows, cfg.training.seed))
+    max_length = cfg.data.max_length
+    template = resolve_template(cfg.data.template, tokenizer) if cfg.task == "causal-lm" else ""
+    if cfg.task == "causal-lm":
+        lengths, firsts = _causal_lengths(cfg, sample, tokenizer, resolved.layout, template)
+        dropped = sum(1 for f in firsts if f < 0 or f >= max_length)
+        columns = [c for c in resolved.layout.columns if c]
+    else:
+        lengths = _classification_lengths(sample, tokenizer, summary.text_columns)
+        dropped = 0
+        columns = list(summary.text_columns)
+    n = max(1, len(lengths))
+    duplicates, example = count_duplicates(train, resolved.eval_table, columns)
+    return DoctorReport(
+        task=cfg.task, sample_rows=len(lengths), total_rows=len(train), max_length=max_length,
+        bins=_histogram(lengths, max_length), share_truncated=sum(x > max_length for x in lengths) / n,
+        share_dropped=dropped / n, suggested_max_length=suggest_max_length(lengths),
+        label_counts=dict(summary.label_counts), duplicates=duplicates, duplicate_example=example,
+        preview=tuple(_preview(cfg, train, tokenizer, resolved, template)), template=template,
+        layout=summary.chat_format,
+    )
