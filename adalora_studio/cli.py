@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a config without training: data, model, ranks, steps")
     p.add_argument("config")
+    p.add_argument("--no-doctor", action="store_true",
+                   help="skip the dataset doctor (it loads the tokenizer and measures a sample of rows)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("inspect", help="print the per-matrix rank table of an AdaLoRA adapter or run folder")
@@ -263,7 +265,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .core.training import validate_run
 
     cfg = check_config(load_config(args.config))
-    report = validate_run(cfg)
+    report = validate_run(cfg, doctor=not args.no_doctor)
     for line in report.lines():
         print(line)
     print("\nOK: the config is valid.")

@@ -63,6 +63,8 @@ def test_validate_reports_rows_labels_ranks_and_steps(tmp_path: Path, tiny_bert_
     assert "Labels:  5:" in out
     assert "16 optimizer steps" in out
     assert "init_r 4 -> target_r 2" in out
+    assert "Doctor:  54 of 54 training rows measured" in out and "suggested max_length" in out
+    assert "Overlap: 0 evaluation rows also occur in the training rows" in out
     for label in ("account", "billing", "feedback", "shipping", "technical"):
         assert label in out
     from adalora_studio.core.training import validate_run

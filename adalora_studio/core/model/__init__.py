@@ -13,7 +13,7 @@ from .discovery import (
     matrix_type_of,
     select_targets,
 )
-from .loading import TASK_CLASSES, load_model_and_tokenizer
+from .loading import TASK_CLASSES, load_model_and_tokenizer, load_tokenizer
 from .sources import (
     BUNDLED_NAME,
     ModelSource,
@@ -42,4 +42,5 @@ __all__ = [
     "select_targets",
     "TASK_CLASSES",
     "load_model_and_tokenizer",
+    "load_tokenizer",
 ]

@@ -125,3 +125,18 @@ _ENCODER_ONLY = frozenset({
     "bert", "roberta", "distilbert", "albert", "electra", "deberta", "deberta-v2", "xlm-roberta", "mpnet",
     "camembert", "modernbert", "ernie", "nomic_bert",
 })
+
+
+def load_tokenizer(model_cfg: ModelConfig) -> Any:
+    """The model's tokenizer alone, with the pad token training gives it (for the dataset doctor). Raises
+    :class:`ModelError` with what to do."""
+    from transformers import AutoTokenizer
+
+    source = resolve_source(model_cfg)
+    try:
+        with _quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(source.location, **source.kwargs())
+    except (OSError, ValueError, KeyError, RuntimeError, ImportError, TypeError) as exc:
+        raise explain_load_error(source, "tokenizer", exc) from exc
+    _ensure_pad_token(tokenizer)
+    return tokenizer

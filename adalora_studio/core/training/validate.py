@@ -24,6 +24,10 @@ class ValidationReport:
     """core.model.ModelInfo"""
     plan: Any
     """core.adalora.RunPlan"""
+    doctor: Any = None
+    """core.data.DoctorReport, or None when the doctor was not asked for"""
+    doctor_problem: str = ""
+    """Why the doctor could not run (the tokenizer could not be loaded), when it was asked for"""
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line."""
@@ -38,14 +42,28 @@ class ValidationReport:
             out.append(f"Labels:  {len(d.label_names)}: {counts}")
         else:
             out.append(f"Columns: prompt '{d.prompt_column}', response '{d.response_column}'")
+        if d.delimiter:
+            out.append(f"Format:  {d.format}, separator {d.delimiter!r}")
+        if d.chat_format:
+            out.append(f"Layout:  {d.chat_format} ({', '.join(c for c in d.chat_columns if c)}); template "
+                       f"{self.config.data.template} (auto: the tokenizer's chat template if it has one, else plain)")
         for warning in d.warnings:
             out.append(f"Warning: {warning}")
+        for note in getattr(d, "notes", ()):
+            out.append(f"Note:    {note}")
+        if self.doctor is not None:
+            out.extend(self.doctor.lines())
+        elif self.doctor_problem:
+            out.append(f"Doctor:  not run: {self.doctor_problem}")
         out.extend(p.summary_lines())  # ends with the plan's warnings
         return out
 
 
-def validate_run(cfg: RunConfig, num_processes: int = 1) -> ValidationReport:
-    """Validate ``cfg`` against its data and model (meta device, no weights). Raises StudioError subclasses."""
+def validate_run(cfg: RunConfig, num_processes: int = 1, doctor: bool = False) -> ValidationReport:
+    """Validate ``cfg`` against its data and model (meta device, no weights). Raises StudioError subclasses.
+
+    ``doctor``: also load the tokenizer and run the dataset doctor (:func:`core.data.run_doctor`) on a sample.
+    """
     from ..adalora import make_plan
     from ..data import inspect_dataset
     from ..model import describe_model
@@ -56,4 +74,14 @@ def validate_run(cfg: RunConfig, num_processes: int = 1) -> ValidationReport:
     model = describe_model(cfg.model, cfg.task, num_labels=num_labels)
     plan = make_plan(cfg, data.n_train, model, num_processes=num_processes)
     check_output_folder(cfg, plan.trainable_init)  # writable, with room for the checkpoints and the adapter
-    return ValidationReport(cfg, data, model, plan)
+    if not doctor:
+        return ValidationReport(cfg, data, model, plan)
+    from ..data import run_doctor
+    from ..errors import ModelError
+    from ..model import load_tokenizer
+
+    try:
+        tokenizer = load_tokenizer(cfg.model)
+    except ModelError as exc:
+        return ValidationReport(cfg, data, model, plan, doctor_problem=str(exc))
+    return ValidationReport(cfg, data, model, plan, doctor=run_doctor(cfg, tokenizer))
