@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .chat import LAYOUTS, ChatLayout, detect_layout, row_turns
 from .columns import ColumnSummary, label_key, sort_label_names, split_indices
-from .doctor import DoctorReport, run_doctor, suggest_max_length
+from .doctor import DoctorReport, examine_dataset, run_doctor, suggest_max_length
 from .eval_rows import eval_table
 from .load import FORMATS, SUFFIXES, SUPPORTED_TEXT, detect_format, load_table, resolve_delimiter, resolve_format
 from .prepare import DataSummary, PreparedData, inspect_dataset, prepare_data
@@ -44,6 +44,7 @@ __all__ = [
     "row_turns",
     "DoctorReport",
     "run_doctor",
+    "examine_dataset",
     "suggest_max_length",
     "CANDIDATE_DELIMITERS",
     "DELIMITER_NAMES",

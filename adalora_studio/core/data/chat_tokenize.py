@@ -39,21 +39,15 @@ def row_problems(table: datasets.Dataset, layout: ChatLayout) -> tuple[list[int]
 
 def _blank_problems(table: datasets.Dataset, layout: ChatLayout) -> tuple[list[int], str]:
     """Rows whose required text columns are missing or blank (Arrow compute, no Python loop)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
+    from .arrowops import blank_mask, column_array
+
     required = [layout.columns[0]] if layout.kind == "text" else [layout.columns[0], layout.columns[-1]]
-    arrow = table.with_format("arrow")
     blank_any = None
     first = ""
     for column in required:
-        values = arrow[column]
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        blank = pc.is_null(values)
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            blank = pc.or_(blank, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0))
-        blank = pc.fill_null(blank, True)
+        blank = blank_mask(column_array(table, column))
         if not first and pc.any(blank).as_py():
             first = f"column '{column}' is empty"
         blank_any = blank if blank_any is None else pc.or_(blank_any, blank)

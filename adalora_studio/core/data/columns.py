@@ -185,6 +185,12 @@ def split_indices(n_rows: int, fraction: float, seed: int,
     a class with a single row stays in train. Without labels, ``round(fraction * n_rows)`` rows (at least one
     when there are two or more rows). The same arguments always give the same split.
     """
+    train, evaluation = split_arrays(n_rows, fraction, seed, label_ids)
+    return train.tolist(), evaluation.tolist()
+
+
+def split_arrays(n_rows: int, fraction: float, seed: int, label_ids: Sequence[int] | Any = None) -> tuple[Any, Any]:
+    """:func:`split_indices` as two sorted numpy int64 arrays (the same split, without Python lists)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -193,12 +199,13 @@ def split_indices(n_rows: int, fraction: float, seed: int,
     else:
         ids = np.asarray(label_ids)
         groups = [np.flatnonzero(ids == c) for c in np.unique(ids)]
-    eval_rows: list[int] = []
+    eval_rows = []
     for group in groups:
         if len(group) < 2:
             continue
         take = min(len(group) - 1, max(1, int(round(fraction * len(group)))))
-        eval_rows.extend(int(i) for i in rng.permutation(group)[:take])
+        eval_rows.append(rng.permutation(group)[:take])
+    chosen = np.sort(np.concatenate(eval_rows)) if eval_rows else np.zeros(0, np.int64)
     in_train = np.ones(n_rows, dtype=bool)
-    in_train[eval_rows] = False
-    return np.flatnonzero(in_train).tolist(), sorted(eval_rows)
+    in_train[chosen] = False
+    return np.flatnonzero(in_train).astype(np.int64), chosen.astype(np.int64)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
+from .arrowops import base_and_rows, fingerprints, in_sorted, is_text, select_rows
 from .templates import Segment, render_tokens, resolve_template
 from .tokenize import IGNORE_INDEX
 
@@ -97,16 +98,15 @@ def suggest_max_length(lengths: list[int], cover: float = COVER) -> int:
     return max(8, -(-q // 8) * 8)
 
 
-def _key_column(table: datasets.Dataset, columns: list[str]) -> list[str] | Any:
-    """One text key per row of ``columns`` (Arrow strings when they are text columns, else JSON text)."""
+def _keys(table: Any, columns: list[str]) -> Any:
+    """One text key per row of the Arrow ``table``'s ``columns`` (text as is, numbers as text, else JSON)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrow = table.select_columns(columns).with_format("arrow")[:]
     values = []
     for name in columns:
-        col = arrow[name]
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = table.column(name)
+        if not is_text(col):
             if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
                 col = pc.cast(col, pa.string())
             else:
@@ -116,19 +116,33 @@ def _key_column(table: datasets.Dataset, columns: list[str]) -> list[str] | Any:
 
 
 def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, columns: list[str]) -> tuple[int, str]:
-    """Evaluation rows whose ``columns`` equal a training row's, and one example (Arrow hashing, no Python loop)."""
+    """Evaluation rows whose ``columns`` equal a training row's, and one example.
+
+    Rows are first matched by a 64-bit fingerprint of their key in numpy (:func:`arrowops.fingerprints`), then
+    the few candidates are compared exactly with Arrow, so no hash table of every row is built.
+    """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not columns or len(evaluation) == 0:
         return 0, ""
-    train_keys = _key_column(train, columns)
-    eval_keys = _key_column(evaluation, columns)
-    if isinstance(train_keys, pa.ChunkedArray):
-        train_keys = train_keys.combine_chunks()
-    hit = pc.is_in(eval_keys, value_set=train_keys)
-    n = int(pc.sum(hit).as_py() or 0)
-    example = str(pc.filter(eval_keys, hit)[0].as_py()).replace("\x1f", " | ") if n else ""
+    train_table, train_rows = base_and_rows(train)
+    eval_table, eval_rows = base_and_rows(evaluation)
+    train_keys = _keys(train_table, columns)
+    eval_keys = train_keys if eval_table is train_table else _keys(eval_table, columns)
+    codes = fingerprints(train_keys)
+    train_codes = codes[train_rows]
+    eval_codes = (codes if eval_keys is train_keys else fingerprints(eval_keys))[eval_rows]
+    candidates = np.flatnonzero(in_sorted(eval_codes, train_codes))
+    if not len(candidates):
+        return 0, ""
+    partners = np.flatnonzero(in_sorted(train_codes, eval_codes[candidates]))
+    exact = pc.is_in(eval_keys.take(pa.array(eval_rows[candidates])),
+                     value_set=train_keys.take(pa.array(train_rows[partners])))
+    hit = exact.to_numpy(zero_copy_only=False)
+    n = int(hit.sum())
+    example = str(eval_keys[int(eval_rows[candidates[int(hit.argmax())]])].as_py()).replace("\x1f", " | ") if n else ""
     return n, example
 
 
@@ -176,11 +190,20 @@ def run_doctor(cfg: RunConfig, tokenizer: Any, sample_rows: int = SAMPLE_ROWS) -
 
     Raises :class:`DataError` as :func:`prepare.inspect_dataset` does.
     """
+    return examine_dataset(cfg, tokenizer, sample_rows)[1]
+
+
+def examine_dataset(cfg: RunConfig, tokenizer: Any, sample_rows: int = SAMPLE_ROWS) -> tuple[Any, DoctorReport]:
+    """:func:`prepare.inspect_dataset`'s summary and the doctor's report, reading and checking the data once."""
     from .prepare import _resolve
 
     resolved = _resolve(cfg)
+    return resolved.summary, _report(cfg, tokenizer, resolved, sample_rows)
+
+
+def _report(cfg: RunConfig, tokenizer: Any, resolved: Any, sample_rows: int) -> DoctorReport:
     summary, train = resolved.summary, resolved.train_table
-    sample = train.select(_sample(len(train), sample_rows, cfg.training.seed))
+    sample = select_rows(train, _sample(len(train), sample_rows, cfg.training.seed))
     max_length = cfg.data.max_length
     template = resolve_template(cfg.data.template, tokenizer) if cfg.task == "causal-lm" else ""
     if cfg.task == "causal-lm":

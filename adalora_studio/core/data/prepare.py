@@ -11,20 +11,20 @@ and ``data_tokenize``; this module ties them to a :class:`RunConfig`.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
 from ..errors import DataError
+from .arrowops import blank_mask, column_array, label_ids, label_key_array, select_rows
 from .columns import (
     ColumnSummary,
     guess_label_column,
     guess_text_columns,
     label_key,
     sort_label_names,
-    split_indices,
+    split_arrays,
     summarise_columns,
 )
 from .load import load_table, resolve_delimiter, resolve_format, row_note
@@ -167,17 +167,9 @@ def _row_list(rows: list[int]) -> str:
 
 def _blank_rows(table: datasets.Dataset, column: str) -> list[int]:
     """0-based indices of rows whose ``column`` is missing or blank."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = table.with_format("arrow")[column]
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    blank = pc.is_null(values)
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        blank = pc.or_(blank, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0))
-    blank = pc.fill_null(blank, True)
-    return pc.indices_nonzero(blank).to_pylist()
+    return pc.indices_nonzero(blank_mask(column_array(table, column))).to_pylist()
 
 
 def _check_filled(table: datasets.Dataset, column: str, path: str, fmt: str, what: str) -> None:
@@ -189,16 +181,17 @@ def _check_filled(table: datasets.Dataset, column: str, path: str, fmt: str, wha
                         "Fill them in or remove those rows.", file=path, row=rows[0] + 1, column=column)
 
 
-def _label_keys(table: datasets.Dataset, column: str, path: str, fmt: str) -> list[str]:
+def _label_keys(table: datasets.Dataset, column: str, path: str, fmt: str) -> Any:
+    """Every row's label name (an Arrow string array), after refusing blank labels."""
     _check_filled(table, column, path, fmt, "label")
-    keys = []
-    for i, value in enumerate(table.with_format("arrow")[column].to_pylist()):
-        try:
-            keys.append(label_key(value))
-        except ValueError as exc:
-            raise DataError(f"label {exc}; a classification label must be a category (text or a whole number). "
-                            f"({row_note(fmt)})", file=path, row=i + 1, column=column) from None
-    return keys
+    return label_key_array(table, column, path, row_note(fmt))
+
+
+def _counts(ids: Any, rows: Any, names: tuple[str, ...]) -> dict[str, int]:
+    import numpy as np
+
+    counts = np.bincount(ids[rows] if rows is not None else ids, minlength=len(names))
+    return {n: int(counts[i]) for i, n in enumerate(names)}
 
 
 def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None,
@@ -219,8 +212,10 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
                         "columns", file=path, column=label)
     for column in text:
         _check_filled(train, column, path, fmt, "text")
+    import pyarrow.compute as pc
+
     train_keys = _label_keys(train, label, path, fmt)
-    names = sort_label_names(train_keys)
+    names = sort_label_names(pc.unique(train_keys).to_pylist())
     if len(names) < 2:
         raise DataError(f"the label column has only one class ('{names[0]}'); classification needs at least two "
                         "classes. Check data.label_column.", file=path, column=label)
@@ -232,23 +227,23 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
         for column in text:
             _check_filled(eval_table, column, eval_path, fmt, "text")
         eval_keys = _label_keys(eval_table, label, eval_path, fmt)
-        unseen = sorted(set(eval_keys) - set(names))
+        eval_ids = label_ids(eval_keys, names)
+        unseen = sorted(set(pc.unique(eval_keys).to_pylist()) - set(names))
         if unseen:
-            first = next(i for i, k in enumerate(eval_keys) if k in unseen)
+            first = int((eval_ids < 0).argmax())
             raise DataError(f"holds labels that never occur in the training file: {', '.join(map(repr, unseen))}. "
                             f"Training labels: {', '.join(names)}. Add training rows for them or remove them.",
                             file=eval_path, row=first + 1, column=label)
         train_part, eval_part = train, eval_table
-        train_counts, eval_counts = Counter(train_keys), Counter(eval_keys)
+        train_counts, eval_counts = _counts(label_ids(train_keys, names), None, names), _counts(eval_ids, None, names)
     else:
-        ids = [label_to_id[k] for k in train_keys]
-        train_idx, eval_idx = split_indices(len(ids), d.eval_fraction, cfg.training.seed, ids)
-        if not eval_idx:
+        ids = label_ids(train_keys, names)
+        train_idx, eval_idx = split_arrays(len(ids), d.eval_fraction, cfg.training.seed, ids)
+        if not len(eval_idx):
             raise DataError("is too small to hold out evaluation rows (every class has a single row); add rows or "
                             "set data.eval_file", file=path)
-        train_part, eval_part = train.select(train_idx), train.select(eval_idx)
-        train_counts = Counter(train_keys[i] for i in train_idx)
-        eval_counts = Counter(train_keys[i] for i in eval_idx)
+        train_part, eval_part = select_rows(train, train_idx), select_rows(train, eval_idx)
+        train_counts, eval_counts = _counts(ids, train_idx, names), _counts(ids, eval_idx, names)
         single = [n for n in names if train_counts[n] + eval_counts[n] == 1]
         if single:
             warnings.append(f"{len(single)} class(es) have a single row and are only trained on, never evaluated: "

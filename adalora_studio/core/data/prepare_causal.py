@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
 from ..errors import DataError
+from .arrowops import select_rows
 from .chat import ChatLayout, detect_layout
 from .chat_tokenize import chunk_text, row_problems, tokenize_conversations
 from .columns import split_indices
@@ -48,7 +49,7 @@ def _drop_bad(table: datasets.Dataset, layout: ChatLayout, path: str, fmt: str) 
     kept = [i for i in range(len(table)) if i not in skip]
     what = (f"{path}, column '{layout.main_column}', rows {_row_list(bad)} ({row_note(fmt)}); the first {reason}. "
             "Fix or remove those rows.")
-    return table.select(kept), kept, what
+    return select_rows(table, kept), kept, what
 
 
 def resolve_causal(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None,
@@ -86,7 +87,7 @@ def resolve_causal(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets
         train_idx, eval_idx = split_indices(len(table), d.eval_fraction, cfg.training.seed)
         if not eval_idx:
             raise DataError("has a single usable row; add rows or set data.eval_file", file=path)
-        train_part, eval_part = table.select(train_idx), table.select(eval_idx)
+        train_part, eval_part = select_rows(table, train_idx), select_rows(table, eval_idx)
         sources = ((path, [rows[i] for i in train_idx]), (path, [rows[i] for i in eval_idx]))
     pr = layout.kind == "prompt-response"
     summary = DataSummary(n_train=len(train_part), n_eval=len(eval_part),

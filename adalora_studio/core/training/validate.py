@@ -65,23 +65,29 @@ def validate_run(cfg: RunConfig, num_processes: int = 1, doctor: bool = False) -
     ``doctor``: also load the tokenizer and run the dataset doctor (:func:`core.data.run_doctor`) on a sample.
     """
     from ..adalora import make_plan
-    from ..data import inspect_dataset
+    from ..data import examine_dataset, inspect_dataset
     from ..model import describe_model
 
     check_config(cfg)
-    data = inspect_dataset(cfg)
+    tokenizer, problem = _doctor_tokenizer(cfg) if doctor else (None, "")
+    report = None
+    if tokenizer is not None:
+        data, report = examine_dataset(cfg, tokenizer)  # the data is read and checked once for both
+    else:
+        data = inspect_dataset(cfg)
     num_labels = max(len(data.label_names), 2) if cfg.task == "text-classification" else 2
     model = describe_model(cfg.model, cfg.task, num_labels=num_labels)
     plan = make_plan(cfg, data.n_train, model, num_processes=num_processes)
     check_output_folder(cfg, plan.trainable_init)  # writable, with room for the checkpoints and the adapter
-    if not doctor:
-        return ValidationReport(cfg, data, model, plan)
-    from ..data import run_doctor
+    return ValidationReport(cfg, data, model, plan, doctor=report, doctor_problem=problem)
+
+
+def _doctor_tokenizer(cfg: RunConfig) -> tuple[Any, str]:
+    """The tokenizer for the doctor, or None and why it could not be loaded."""
     from ..errors import ModelError
     from ..model import load_tokenizer
 
     try:
-        tokenizer = load_tokenizer(cfg.model)
+        return load_tokenizer(cfg.model), ""
     except ModelError as exc:
-        return ValidationReport(cfg, data, model, plan, doctor_problem=str(exc))
-    return ValidationReport(cfg, data, model, plan, doctor=run_doctor(cfg, tokenizer))
+        return None, str(exc)
