@@ -184,3 +184,17 @@ def test_doctor_figures_on_a_hand_made_file(tmp_path: Path, plain_tokenizer: Any
 def test_suggested_max_length_covers_95_percent() -> None:
     assert suggest_max_length([10] * 95 + [500] * 5) == 16
     assert suggest_max_length([10] * 94 + [500] * 6) == 504
+
+
+def test_duplicates_within_one_split_file_match_a_python_count(tmp_path: Path, plain_tokenizer: Any) -> None:
+    from adalora_studio.core.data.doctor import count_duplicates
+    from adalora_studio.core.data.prepare import _resolve
+
+    texts = [f"message {i % 23} about the order" for i in range(60)] + ["x" * k for k in range(1, 20)]
+    path = tmp_path / "dups.csv"
+    path.write_text("text,label\n" + "".join(f"{t},{'ab'[i % 2]}\n" for i, t in enumerate(texts)), encoding="utf-8")
+    resolved = _resolve(with_section(RunConfig(), "data", train_file=str(path), eval_fraction=0.3))
+    train = set(resolved.train_table["text"])
+    expected = sum(t in train for t in resolved.eval_table["text"])
+    n, example = count_duplicates(resolved.train_table, resolved.eval_table, ["text"])
+    assert n == expected > 0 and example in train

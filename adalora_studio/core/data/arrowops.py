@@ -101,6 +101,20 @@ def base_and_rows(ds: datasets.Dataset) -> tuple[Any, Any]:
     return ds.data.table, rows
 
 
+def same_table(a: Any, b: Any) -> bool:
+    """True when two Arrow tables share their data (the splits of one file): same rows, same first buffer."""
+    if a is b:
+        return True
+    if a.num_rows != b.num_rows or a.num_columns != b.num_columns or a.num_columns == 0:
+        return False
+    ca, cb = a.column(0), b.column(0)
+    if ca.num_chunks != cb.num_chunks or ca.num_chunks == 0:
+        return bool(ca.num_chunks == cb.num_chunks == 0)
+    bufs_a, bufs_b = ca.chunk(0).buffers(), cb.chunk(0).buffers()
+    return all((x is None and y is None) or (x is not None and y is not None and x.address == y.address)
+               for x, y in zip(bufs_a, bufs_b, strict=False))
+
+
 def blank_mask(values: Any) -> Any:
     """True where a value is missing, or (text) empty or only whitespace."""
     import pyarrow.compute as pc

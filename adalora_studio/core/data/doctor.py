@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
-from .arrowops import base_and_rows, fingerprints, in_sorted, is_text, select_rows
+from .arrowops import base_and_rows, fingerprints, in_sorted, is_text, same_table, select_rows
 from .templates import Segment, render_tokens, resolve_template
 from .tokenize import IGNORE_INDEX
 
@@ -130,16 +130,16 @@ def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, colu
     train_table, train_rows = base_and_rows(train)
     eval_table, eval_rows = base_and_rows(evaluation)
     train_keys = _keys(train_table, columns)
-    eval_keys = train_keys if eval_table is train_table else _keys(eval_table, columns)
-    codes = fingerprints(train_keys)
-    train_codes = codes[train_rows]
-    eval_codes = (codes if eval_keys is train_keys else fingerprints(eval_keys))[eval_rows]
+    same = same_table(train_table, eval_table)  # the splits of one file: one key array, fingerprinted once
+    eval_keys = train_keys if same else _keys(eval_table, columns)
+    train_all = fingerprints(train_keys)
+    train_codes = train_all[train_rows]
+    eval_codes = (train_all if same else fingerprints(eval_keys))[eval_rows]
     candidates = np.flatnonzero(in_sorted(eval_codes, train_codes))
     if not len(candidates):
         return 0, ""
-    partners = np.flatnonzero(in_sorted(train_codes, eval_codes[candidates]))
-    exact = pc.is_in(eval_keys.take(pa.array(eval_rows[candidates])),
-                     value_set=train_keys.take(pa.array(train_rows[partners])))
+    partners = train_rows[in_sorted(train_codes, eval_codes[candidates])]
+    exact = pc.is_in(eval_keys.take(pa.array(eval_rows[candidates])), value_set=train_keys.take(pa.array(partners)))
     hit = exact.to_numpy(zero_copy_only=False)
     n = int(hit.sum())
     example = str(eval_keys[int(eval_rows[candidates[int(hit.argmax())]])].as_py()).replace("\x1f", " | ") if n else ""
