@@ -198,3 +198,9 @@ def test_duplicates_within_one_split_file_match_a_python_count(tmp_path: Path, p
     expected = sum(t in train for t in resolved.eval_table["text"])
     n, example = count_duplicates(resolved.train_table, resolved.eval_table, ["text"])
     assert n == expected > 0 and example in train
+
+
+def test_alpaca_wins_over_its_own_columns_set_as_prompt_and_response() -> None:
+    columns = ["instruction", "input", "output"]
+    assert detect_layout(columns, prompt_column="instruction", response_column="output").kind == "alpaca"
+    assert detect_layout(columns, prompt_column="input", response_column="output").kind == "prompt-response"

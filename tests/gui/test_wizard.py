@@ -332,9 +332,18 @@ def test_model_and_data_work_runs_on_the_worker_thread(qtbot, worker, monkeypatc
             return _real(*args)
 
         monkeypatch.setattr(jobs, name, traced)
+    from adalora_studio.gui.wizard import data_jobs
+
+    real_doctor = data_jobs.doctor
+
+    def traced_doctor(*args):  # noqa: ANN001, ANN202
+        threads["doctor"] = threading.get_ident()
+        return real_doctor(*args)
+
+    monkeypatch.setattr(data_jobs, "doctor", traced_doctor)
     wizard = make_wizard(qtbot, worker, demo_config())
     wizard.go_to(3)
-    qtbot.waitUntil(lambda: len(threads) == 4 and all(p.problem() is None for p in wizard.pages), timeout=SLOW_MS)
+    qtbot.waitUntil(lambda: len(threads) == 5 and all(p.problem() is None for p in wizard.pages), timeout=SLOW_MS)
     assert threading.get_ident() not in threads.values()
     assert len(set(threads.values())) == 1  # one long-lived worker thread does all of it
 

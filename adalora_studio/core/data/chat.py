@@ -85,7 +85,13 @@ def detect_layout(columns: Sequence[str], sample: Mapping[str, Any] | None = Non
     prompt-response. Raises :class:`DataError` (listing the columns) when the layout cannot be found.
     """
     sample = sample or {}
-    wanted = (choice,) if choice != "auto" else ("prompt-response",) if prompt_column or response_column else LAYOUTS
+    wanted: tuple[str, ...] = LAYOUTS
+    if choice != "auto":
+        wanted = (choice,)
+    elif prompt_column or response_column:  # set columns win, unless they are Alpaca's instruction and output
+        alpaca = _layout_of("alpaca", columns, sample, "", "")
+        fits = alpaca is not None and {prompt_column, response_column} - {""} <= {alpaca.columns[0], alpaca.columns[2]}
+        wanted = ("alpaca",) if fits and prompt_column != response_column else ("prompt-response",)
     for kind in wanted:
         layout = _layout_of(kind, columns, sample, prompt_column, response_column)
         if layout is not None:

@@ -27,13 +27,16 @@ from PySide6.QtWidgets import (
 from ...core import paths
 from ...core.config import DATA_FORMATS
 from . import jobs
+from .data_doctor_view import DataDoctorView
+from .data_format_options import DataFormatOptions
 from .jobs import Problem
 from .page import InlineMessage, WizardPage, tip
 from .preview_model import PreviewTableModel
 from .recent_button import RecentButton
 from .state import WizardState
 
-FILE_FILTER = "Data files (*.csv *.tsv *.json *.jsonl *.parquet);;All files (*)"
+FILE_FILTER = ("Data files (*.csv *.tsv *.json *.jsonl *.parquet *.xlsx *.txt *.gz *.bz2 *.xz *.zst);;"
+               "All files (*)")
 NONE = "(none)"
 
 
@@ -75,6 +78,9 @@ class DatasetPage(WizardPage):
         file_lay.addLayout(row)
         self.file_error = InlineMessage(file_box)
         file_lay.addWidget(self.file_error)
+        self.format_options = DataFormatOptions(state, file_box)  # separator, sheet, layout, template
+        self.format_options.reread.connect(lambda: (setattr(self, "_preview_key", None), self._on_file()))
+        file_lay.addWidget(self.format_options)
         self.table_model = PreviewTableModel(self)
         self.table = QTableView(file_box)
         self.table.setModel(self.table_model)
@@ -147,6 +153,8 @@ class DatasetPage(WizardPage):
         dist_lay.addStretch(1)
         lower.addWidget(dist_box, 1)
         lay.addLayout(lower, 1)
+        self.doctor_view = DataDoctorView(state, self.body)  # computed on the worker after each data check
+        lay.addWidget(self.doctor_view, 1)
 
         self._inspect_timer = QTimer(self, singleShot=True, interval=300)
         self._inspect_timer.timeout.connect(self._inspect)
@@ -170,6 +178,7 @@ class DatasetPage(WizardPage):
         self.eval_spin.setValue(cfg.data.eval_fraction)
         self.eval_file_edit.setText(cfg.data.eval_file)
         self.max_len_spin.setValue(cfg.data.max_length)
+        self.format_options.load(cfg)
         self._loading = False
         self._show_rows_for_task()
         self._on_file()
@@ -205,6 +214,7 @@ class DatasetPage(WizardPage):
             self._on_mapping()
 
     def _show_rows_for_task(self) -> None:
+        self.format_options.show_preview(self.state.data_preview)
         cls = self._classification()
         for key in ("text", "text2", "label"):
             self.map_form.setRowVisible(self.combos[key].parentWidget(), cls)
@@ -273,13 +283,15 @@ class DatasetPage(WizardPage):
             self.complete_changed.emit()
             return
         self.preview_label.setText("Reading a preview…")
-        self.state.submit("preview", jobs.preview, (path, fmt), self._on_preview, self._on_preview_error)
+        self.state.submit("preview", jobs.preview, (path, fmt, *self.format_options.options(path)), self._on_preview,
+                          self._on_preview_error)
         self.complete_changed.emit()
 
     def _on_preview_error(self, message: str, detail: str) -> None:
         self._on_preview(Problem(message))
 
     def _on_preview(self, result: Any) -> None:
+        self.format_options.show_preview(None if isinstance(result, Problem) else result)
         if isinstance(result, Problem):
             self._preview_problem = result
             self.file_error.show_message(result.message)

@@ -49,12 +49,14 @@ class Problem:
         return cls(str(exc))
 
 
-def preview(path: str, fmt: str) -> Any:
-    """``core.data.preview_data`` (the first rows, column summaries, detected roles), or a :class:`Problem`."""
+def preview(path: str, fmt: str, delimiter: str = "auto", sheet: str = "") -> Any:
+    """``core.data.preview_data`` (the first rows, column summaries, detected roles), or a :class:`Problem`.
+
+    ``delimiter`` and ``sheet`` are ``data.delimiter`` and ``data.sheet``."""
     from ...core.data import preview_data
 
     try:
-        return preview_data(path, fmt)
+        return preview_data(path, fmt, delimiter=delimiter, sheet=sheet)
     except (DataError, ConfigError, ConfigErrors) as exc:
         return Problem.from_error(exc)
 
