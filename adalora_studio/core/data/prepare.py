@@ -187,6 +187,12 @@ def _label_keys(table: datasets.Dataset, column: str, path: str, fmt: str) -> An
     return label_key_array(table, column, path, row_note(fmt))
 
 
+def _distinct(keys: Any) -> list[str]:
+    import pyarrow.compute as pc
+
+    return [str(k) for k in pc.unique(keys).to_pylist()]
+
+
 def _counts(ids: Any, rows: Any, names: tuple[str, ...]) -> dict[str, int]:
     import numpy as np
 
@@ -212,10 +218,8 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
                         "columns", file=path, column=label)
     for column in text:
         _check_filled(train, column, path, fmt, "text")
-    import pyarrow.compute as pc
-
     train_keys = _label_keys(train, label, path, fmt)
-    names = sort_label_names(pc.unique(train_keys).to_pylist())
+    names = sort_label_names(_distinct(train_keys))
     if len(names) < 2:
         raise DataError(f"the label column has only one class ('{names[0]}'); classification needs at least two "
                         "classes. Check data.label_column.", file=path, column=label)
@@ -228,7 +232,7 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
             _check_filled(eval_table, column, eval_path, fmt, "text")
         eval_keys = _label_keys(eval_table, label, eval_path, fmt)
         eval_ids = label_ids(eval_keys, names)
-        unseen = sorted(set(pc.unique(eval_keys).to_pylist()) - set(names))
+        unseen = sorted(set(_distinct(eval_keys)) - set(names))
         if unseen:
             first = int((eval_ids < 0).argmax())
             raise DataError(f"holds labels that never occur in the training file: {', '.join(map(repr, unseen))}. "

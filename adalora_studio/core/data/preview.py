@@ -87,7 +87,7 @@ def preview_data(path: str | Path, fmt: str = "auto", n_rows: int = 50, delimite
 
 def _preview(path: Path, fmt: str, n_rows: int, delimiter: str, sheet: str) -> DataPreview:
     plain = decompressed(path) if fmt not in ("arrow", "xlsx") else path
-    used, sheets = "", ()
+    used, sheets = "", tuple[str, ...]()
     if fmt in ("csv", "tsv"):
         used = resolve_delimiter(path, fmt, delimiter)
         check_columns(plain, used, first_line(plain))

@@ -22,7 +22,7 @@ import lzma
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from .. import paths
 from ..errors import DataError
@@ -76,19 +76,20 @@ def cached(path: Path, kind: str, options: tuple[str, ...], build: Callable[[Pat
 # ------------------------------------------------------------------------------------------ compression
 
 
-def _open_compressed(path: Path, compression: str) -> BinaryIO:
+def _open_compressed(path: Path, compression: str) -> Any:
+    """A binary reader of the decompressed bytes."""
     if compression == "gzip":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     if compression == "bz2":
-        return bz2.open(path, "rb")  # type: ignore[return-value]
+        return bz2.open(path, "rb")
     if compression == "xz":
-        return lzma.open(path, "rb")  # type: ignore[return-value]
+        return lzma.open(path, "rb")
     try:
-        import zstandard  # type: ignore[import-not-found]
+        import zstandard
     except ImportError:
         raise DataError("is zstd-compressed; install the zstandard package (pip install zstandard) or decompress "
                         "it first", file=str(path)) from None
-    return zstandard.ZstdDecompressor().stream_reader(path.open("rb"))  # type: ignore[no-any-return]
+    return zstandard.ZstdDecompressor().stream_reader(path.open("rb"))
 
 
 def decompressed(path: Path) -> Path:
