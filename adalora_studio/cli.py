@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default="run.json")
     p.add_argument("--task", choices=("text-classification", "causal-lm"), default="text-classification")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--data", metavar="FILE", help="start from this data file (any supported format; read to check it)")
+    p.add_argument("--sheet", default="", help="with --data on an .xlsx file: the sheet (default: the first)")
     p.set_defaults(func=cmd_init_config)
 
     p = sub.add_parser("runs", help="list runs in the runs folder")
@@ -309,7 +311,14 @@ def cmd_init_config(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         _err(f"{path} exists; use --force to overwrite it")
         return EXIT_INVALID
-    atomic_write_text(path, commented_json(demo_config(args.task)))
+    cfg = demo_config(args.task)
+    if args.data:
+        from .core.data import starting_data
+
+        data, found = starting_data(args.data, args.task, cfg.data, args.sheet)
+        cfg = cfg.replace(data=data, name=Path(args.data).name.split(".")[0] or cfg.name)
+        print("Detected: " + "; ".join(found))
+    atomic_write_text(path, commented_json(cfg))
     print(f"Wrote {path}. Edit it, check it with `adalora-studio validate {path}`, "
           f"then run `adalora-studio train {path}`.")
     return EXIT_OK

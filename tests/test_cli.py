@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adalora_studio.cli import EXIT_INVALID, EXIT_OK, build_parser, main
-from adalora_studio.core.config import load_config, save_config, with_section
+from adalora_studio.core.config import ModelConfig, load_config, save_config, with_section
 from tests.core.engine_fixtures import bert_config, small_classification_csv
 
 SUBCOMMANDS = ("launch", "demo", "train", "validate", "inspect", "export", "init-config", "runs",
@@ -157,3 +157,24 @@ def test_launch_without_a_display_says_so_and_runs_the_demo(monkeypatch: pytest.
     monkeypatch.setenv("DISPLAY", ":0")
     assert main(["launch"]) == EXIT_OK
     assert calls[-1] == "app"
+
+
+def test_init_config_from_a_compressed_semicolon_file_validates(tmp_path: Path, tiny_bert_dir: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    data = tmp_path / "tickets.csv.gz"
+    labels = ["billing", "shipping", "account"]
+    data.write_bytes(gzip.compress(("text;label\n" + "".join(
+        f'"ticket {i}; about my order";{labels[i % 3]}\n' for i in range(60))).encode()))
+    path = tmp_path / "run.json"
+    assert main(["init-config", str(path), "--data", str(data)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Detected: CSV file, 60 rows, columns: text, label; separator: semicolon" in out
+    cfg = load_config(path)
+    assert cfg.data.train_file == str(data) and cfg.data.delimiter == "auto"
+    cfg = with_section(cfg.replace(model=ModelConfig(source="folder", path=str(tiny_bert_dir))), "training",
+                       max_steps=4)
+    save_config(cfg, path)
+    assert main(["validate", str(path), "--no-doctor"]) == EXIT_OK
+    assert "Format:  csv, separator ';'" in capsys.readouterr().out

@@ -13,6 +13,7 @@ from .load import FORMATS, SUFFIXES, SUPPORTED_TEXT, detect_format, load_table, 
 from .prepare import DataSummary, PreparedData, inspect_dataset, prepare_data
 from .preview import DataPreview, preview_data
 from .readers import CANDIDATE_DELIMITERS, DELIMITER_NAMES, XLSX_INSTALL, sniff_delimiter, xlsx_sheets
+from .starter import starting_data
 from .templates import encode_turns, has_chat_template, prompt_text, render_tokens, resolve_template
 from .tokenize import IGNORE_INDEX, CausalLMCollator, make_collator
 
@@ -56,4 +57,5 @@ __all__ = [
     "prompt_text",
     "render_tokens",
     "resolve_template",
+    "starting_data",
 ]
