@@ -144,3 +144,11 @@ def test_txt_reads_one_row_per_non_blank_line(tmp_path: Path) -> None:
                                                          "third | line"]
     gz = _compress(tmp_path / "book.txt.gz", "gz", path.read_bytes())
     assert len(load_table(gz)) == 3
+
+
+def test_dates_in_a_csv_stay_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "dated.csv", "text,label\n" + "".join(f"note {i},2024-01-0{1 + i % 2}\n" for i in range(8)))
+    ds = load_table(path)
+    assert ds[0]["label"] == "2024-01-01"
+    summary = inspect_dataset(with_section(RunConfig(), "data", train_file=str(path), label_column="label"))
+    assert summary.label_names == ("2024-01-01", "2024-01-02")

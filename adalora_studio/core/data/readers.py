@@ -202,6 +202,9 @@ def csv_to_arrow(path: Path, delimiter: str, on_error: Callable[[Path, str], Non
     def build(tmp: Path) -> None:
         try:
             reader = _csv_reader(path, delimiter)
+            dates = {f.name: pa.string() for f in reader.schema if pa.types.is_temporal(f.type)}
+            if dates:  # dates and times stay text, as the rest of the studio (and pandas) reads them
+                reader = _csv_reader(path, delimiter, dates)
             if any(pa.types.is_binary(f.type) for f in reader.schema):  # pyarrow's type for non-UTF-8 text
                 raise pa.ArrowInvalid("invalid UTF-8")
             _write_stream(tmp, reader.schema, iter(reader))
