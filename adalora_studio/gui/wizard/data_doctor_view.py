@@ -55,7 +55,7 @@ class LengthHistogram(pg.PlotWidget):
         self.addItem(self.bars)
         dashed = pg.mkPen((220, 50, 47), width=2, style=Qt.PenStyle.DashLine)
         self.limit = pg.InfiniteLine(angle=90, movable=False, pen=dashed, label="max_length",
-                                     labelOpts={"position": 0.9, "color": (220, 50, 47)})
+                                     labelOpts={"position": 0.97, "color": (220, 50, 47), "anchors": [(0, 0), (0, 0)]})
         self.addItem(self.limit)
 
     def show_bins(self, bins: Any, max_length: int) -> None:
@@ -65,7 +65,8 @@ class LengthHistogram(pg.PlotWidget):
         counts = np.array([n for _lo, _hi, n in bins], dtype=float)
         self.bars.setOpts(x=(lows + highs) / 2, height=counts, width=(highs - lows) * 0.92)
         self.limit.setValue(max_length)
-        self.setXRange(0, float(max(highs.max() if len(highs) else 1, max_length)) * 1.02, padding=0)
+        right = max(float(highs.max()) if len(highs) else 1.0, max_length * 1.22)  # room for the line's label
+        self.setXRange(0, right * 1.02, padding=0)
         self.setYRange(0, float(max(1.0, counts.max() if len(counts) else 1)) * 1.1, padding=0)
 
 
