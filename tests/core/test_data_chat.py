@@ -204,3 +204,17 @@ def test_alpaca_wins_over_its_own_columns_set_as_prompt_and_response() -> None:
     columns = ["instruction", "input", "output"]
     assert detect_layout(columns, prompt_column="instruction", response_column="output").kind == "alpaca"
     assert detect_layout(columns, prompt_column="input", response_column="output").kind == "prompt-response"
+
+
+def test_generate_uses_the_template_the_run_trained_with(chat_tokenizer: Any, plain_tokenizer: Any) -> None:
+    from types import SimpleNamespace
+
+    from adalora_studio.core.inference.generate import prompt_ids
+    from adalora_studio.core.inference.loaded import LoadedModel
+
+    model = SimpleNamespace(config=SimpleNamespace(max_position_embeddings=256))
+    chat = LoadedModel(model=model, tokenizer=chat_tokenizer, task="causal-lm", config=RunConfig(task="causal-lm"))
+    ids, _note = prompt_ids(chat, "thanks", 8)
+    assert chat_tokenizer.decode(ids) == "<|im_start|> user thanks <|im_end|> <|im_start|> assistant"
+    plain = LoadedModel(model=model, tokenizer=plain_tokenizer, task="causal-lm", config=RunConfig(task="causal-lm"))
+    assert prompt_ids(plain, "thanks", 8)[0] == plain_tokenizer("thanks\n")["input_ids"]

@@ -55,9 +55,27 @@ def format_prompt(prompt: str) -> str:
     return prompt if prompt.endswith("\n") else f"{prompt}\n"
 
 
+def templated_prompt(loaded: LoadedModel, prompt: str) -> tuple[str, bool]:
+    """``prompt`` in the template the run trained with (``data.template``; see :mod:`core.data.templates`): the
+    tokenizer's chat template with the assistant's turn opened, else :func:`format_prompt`. Also whether the
+    tokenizer's own special tokens are to be added (the chat template writes its own)."""
+    from ..data import prompt_text, resolve_template
+    from ..errors import DataError
+
+    choice = loaded.config.data.template if loaded.config is not None else "auto"
+    try:
+        template = resolve_template(choice, loaded.tokenizer)
+    except DataError:
+        template = "plain"
+    if template == "chat":
+        return prompt_text([{"role": "user", "content": prompt}], loaded.tokenizer, "chat"), False
+    return format_prompt(prompt), True
+
+
 def prompt_ids(loaded: LoadedModel, prompt: str, max_new_tokens: int) -> tuple[list[int], str]:
     """Token ids of the formatted prompt and a note when it was cut (its start dropped) to fit the context."""
-    ids = list(loaded.tokenizer(format_prompt(prompt))["input_ids"])
+    text, special = templated_prompt(loaded, prompt)
+    ids = list(loaded.tokenizer(text, add_special_tokens=special)["input_ids"])
     context = int(getattr(loaded.model.config, "max_position_embeddings", 0) or
                   getattr(loaded.model.config, "n_positions", 0) or 2048)
     room = max(1, context - max_new_tokens)
