@@ -218,3 +218,13 @@ def test_generate_uses_the_template_the_run_trained_with(chat_tokenizer: Any, pl
     assert chat_tokenizer.decode(ids) == "<|im_start|> user thanks <|im_end|> <|im_start|> assistant"
     plain = LoadedModel(model=model, tokenizer=plain_tokenizer, task="causal-lm", config=RunConfig(task="causal-lm"))
     assert prompt_ids(plain, "thanks", 8)[0] == plain_tokenizer("thanks\n")["input_ids"]
+
+
+def test_exchanges_take_the_last_assistant_turn_and_the_user_turn_before_it() -> None:
+    from adalora_studio.core.data import ChatLayout, exchanges
+
+    columns = {"messages": [conversation(0)["messages"]]}
+    assert exchanges(ChatLayout("messages", ("messages",)), columns) == (["thanks"], ["you are awesome"])
+    alpaca = {"instruction": ["translate"], "input": ["hello"], "output": ["good day"]}
+    assert exchanges(ChatLayout("alpaca", ("instruction", "input", "output")), alpaca) == (
+        ["translate\n\nhello"], ["good day"])

@@ -5,7 +5,7 @@ Everything reads through memory-mapped Arrow tables; every error names the file,
 
 from __future__ import annotations
 
-from .chat import LAYOUTS, ChatLayout, detect_layout, row_turns
+from .chat import LAYOUTS, ChatLayout, detect_layout, exchanges, row_turns
 from .columns import ColumnSummary, label_key, sort_label_names, split_indices
 from .doctor import DoctorReport, examine_dataset, run_doctor, suggest_max_length
 from .eval_rows import eval_table
@@ -43,6 +43,7 @@ __all__ = [
     "ChatLayout",
     "detect_layout",
     "row_turns",
+    "exchanges",
     "DoctorReport",
     "run_doctor",
     "examine_dataset",

@@ -176,3 +176,18 @@ def _list_turns(value: Any, kind: str) -> list[dict[str, str]]:
     if not any(t["role"] == "assistant" and t["content"].strip() for t in turns):
         raise ValueError("has no assistant turn with text, so there is nothing to learn from it")
     return turns
+
+
+def exchanges(layout: ChatLayout, columns: Mapping[str, Sequence[Any]]) -> tuple[list[str], list[str]]:
+    """Per row of a columnar table: the last assistant turn and the user (or text) turn before it, as (prompts,
+    responses). Evaluation and generation samples use one exchange per conversation."""
+    prompts: list[str] = []
+    responses: list[str] = []
+    names = [c for c in layout.columns if c]
+    for j in range(len(columns[names[0]]) if names else 0):
+        turns = row_turns(layout, {c: columns[c][j] for c in names})
+        last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=len(turns))
+        before = [t["content"] for t in turns[:last] if t["role"] in ("user", "text")]
+        prompts.append(before[-1] if before else "")
+        responses.append(turns[last]["content"] if last < len(turns) else "")
+    return prompts, responses

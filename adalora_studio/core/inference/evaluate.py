@@ -32,11 +32,15 @@ def causal_eval_loss(loaded: LoadedModel, prompts: Sequence[str], responses: Seq
     import torch
     import torch.nn.functional as F
 
-    from ..data import IGNORE_INDEX, make_collator
-    from ..data.tokenize import finish_causal, tokenize_causal
+    from ..data import IGNORE_INDEX, ChatLayout, make_collator, resolve_template
+    from ..data.chat_tokenize import tokenize_conversations
+    from ..data.tokenize import finish_causal
 
     table = datasets.Dataset.from_dict({"prompt": list(prompts), "response": list(responses)})
-    ds = tokenize_causal(table, loaded.tokenizer, "prompt", "response", loaded.max_length)
+    template = resolve_template(loaded.config.data.template if loaded.config is not None else "auto",
+                                loaded.tokenizer)  # the template the run trained with (plain: prompt\nresponse<eos>)
+    ds = tokenize_conversations(table, loaded.tokenizer, ChatLayout("prompt-response", ("prompt", "response")),
+                                template, loaded.max_length)
     ds, _, _ = finish_causal(ds, loaded.max_length)
     collate = make_collator("causal-lm", loaded.tokenizer)
     device = next(loaded.model.parameters()).device

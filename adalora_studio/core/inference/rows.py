@@ -47,6 +47,11 @@ def run_eval_rows(loaded: LoadedModel) -> EvalRows:
     table, summary = eval_table(cfg)
     data = table.to_dict()
     where = cfg.data.eval_file or f"{cfg.data.train_file} (held-out rows)"
+    if cfg.task == "causal-lm" and summary.chat_format not in ("", "prompt-response"):
+        from ..data import ChatLayout, exchanges  # messages, ShareGPT, Alpaca: the last exchange of each row
+
+        prompts, responses = exchanges(ChatLayout(summary.chat_format, summary.chat_columns), data)
+        return EvalRows(where, texts=prompts, responses=responses, columns={"chat": list(summary.chat_columns)})
     if cfg.task == "causal-lm":
         return EvalRows(where, texts=[str(v) for v in data[summary.prompt_column]],
                         responses=[str(v) for v in data[summary.response_column]],
