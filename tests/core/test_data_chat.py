@@ -228,3 +228,18 @@ def test_exchanges_take_the_last_assistant_turn_and_the_user_turn_before_it() ->
     alpaca = {"instruction": ["translate"], "input": ["hello"], "output": ["good day"]}
     assert exchanges(ChatLayout("alpaca", ("instruction", "input", "output")), alpaca) == (
         ["translate\n\nhello"], ["good day"])
+
+
+def test_evaluate_reads_another_chat_file_as_last_exchanges(tmp_path: Path, plain_tokenizer: Any) -> None:
+    from adalora_studio.core.inference.loaded import LoadedModel
+    from adalora_studio.core.inference.rows import file_eval_rows
+
+    loaded = LoadedModel(model=None, tokenizer=plain_tokenizer, task="causal-lm", config=causal(tmp_path / "x.jsonl"))
+    good = jsonl(tmp_path / "other.jsonl", [conversation(i) for i in range(3)])
+    rows = file_eval_rows(loaded, good)
+    assert rows.texts == ["thanks"] * 3 and rows.responses == ["you are awesome"] * 3
+    bad = jsonl(tmp_path / "bad.jsonl", [conversation(0), {"messages": [{"role": "user", "content": "hi"}]}])
+    with pytest.raises(DataError) as info:
+        file_eval_rows(loaded, bad)
+    assert (info.value.file, info.value.row, info.value.column) == (str(bad), 2, "messages")
+    assert "no assistant turn" in str(info.value)

@@ -180,12 +180,16 @@ def _list_turns(value: Any, kind: str) -> list[dict[str, str]]:
 
 def exchanges(layout: ChatLayout, columns: Mapping[str, Sequence[Any]]) -> tuple[list[str], list[str]]:
     """Per row of a columnar table: the last assistant turn and the user (or text) turn before it, as (prompts,
-    responses). Evaluation and generation samples use one exchange per conversation."""
+    responses). Evaluation and generation samples use one exchange per conversation. Raises :class:`DataError`
+    (row and column; no file) for a row that is not a usable conversation."""
     prompts: list[str] = []
     responses: list[str] = []
     names = [c for c in layout.columns if c]
     for j in range(len(columns[names[0]]) if names else 0):
-        turns = row_turns(layout, {c: columns[c][j] for c in names})
+        try:
+            turns = row_turns(layout, {c: columns[c][j] for c in names})
+        except ValueError as exc:
+            raise DataError(f"row {j + 1} {exc}", row=j + 1, column=layout.main_column) from None
         last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=len(turns))
         before = [t["content"] for t in turns[:last] if t["role"] in ("user", "text")]
         prompts.append(before[-1] if before else "")

@@ -69,8 +69,10 @@ def file_eval_rows(loaded: LoadedModel, path: str | Path, known_labels_only: boo
     from ..data import load_table
 
     cfg = _config(loaded)
-    table = load_table(path, cfg.data.format)
+    table = load_table(path, cfg.data.format, cfg.data.delimiter)
     data = table.to_dict()
+    if cfg.task == "causal-lm" and (chat := _chat_rows(cfg, path, table, data)) is not None:
+        return chat
     columns = _run_columns(cfg)
     if cfg.task == "causal-lm":
         prompt, response = columns["prompt"], columns["response"]
@@ -80,6 +82,26 @@ def file_eval_rows(loaded: LoadedModel, path: str | Path, known_labels_only: boo
     text, label = columns["text"], columns["label"]
     _require(path, table.column_names, [*text, label], "text/label")
     return _classification_rows(loaded, str(path), data, text, label, known_labels_only, columns)
+
+
+def _chat_rows(cfg: RunConfig, path: str | Path, table: Any, data: dict[str, list[Any]]) -> EvalRows | None:
+    """A messages / ShareGPT / Alpaca file as its rows' last exchanges; None for prompt/response files."""
+    from ..data import detect_layout, exchanges
+
+    d = cfg.data
+    if d.prompt_column and d.response_column:
+        return None
+    try:
+        layout = detect_layout(table.column_names, dict(table[0]) if len(table) else {}, d.chat_format, file=str(path))
+    except DataError:
+        return None  # no conversation layout: the prompt/response path explains what is missing
+    if layout.kind in ("prompt-response", "text"):
+        return None
+    try:
+        prompts, responses = exchanges(layout, data)
+    except DataError as exc:
+        raise DataError(exc.message, file=str(path), row=exc.row, column=exc.column) from None
+    return EvalRows(str(path), texts=prompts, responses=responses, columns={"chat": list(layout.columns)})
 
 
 def _classification_rows(loaded: LoadedModel, path: str, data: dict[str, list[Any]], text: list[str], label: str,
