@@ -2,7 +2,7 @@
 
 :data:`MIGRATIONS` ``[v]`` turns a plain version-``v`` dict into version ``v + 1``; :func:`migrate` runs the
 chain up to :data:`SCHEMA_VERSION` before the dict becomes a :class:`~.schema.RunConfig`. Version 1 is the first
-format, so the chain is empty today. When a field is renamed or its meaning changes: bump ``SCHEMA_VERSION``,
+format. When a field is renamed or its meaning changes: bump ``SCHEMA_VERSION``,
 add the step here (a plain function of the dict, with a test that an old file loads), and never edit an old step.
 A file from a newer version, or from before version 1, gets a clear message instead of a confusing field error.
 """
@@ -15,13 +15,26 @@ from typing import Any
 
 from ..errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The config format this version writes and reads."""
 FIRST_SCHEMA_VERSION = 1
 """The first format ever written."""
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _v1_causal_lm_was_plain(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 renders causal-LM rows with the tokenizer's chat template by default (``data.template`` auto).
+    Format 1 always joined ``prompt + newline + response + end token``, which is ``data.template = "plain"``:
+    keep that for old runs, so a resumed or re-evaluated run sees the text it was trained on."""
+    if data.get("task") == "causal-lm":
+        section = data.setdefault("data", {})
+        if isinstance(section, dict):
+            section.setdefault("template", "plain")
+    return data
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_causal_lm_was_plain}
 """``MIGRATIONS[v]`` upgrades a version-``v`` dict to version ``v + 1``."""
 
 
