@@ -107,6 +107,11 @@ class MatrixRank:
     """Score of each of the init_rank triplets (the allocator's EMA sensitivity x uncertainty); empty if unknown."""
     kept: tuple[bool, ...] = ()
     """Which triplets are kept (length init_rank); empty before the first mask step (all kept)."""
+    singular_values: tuple[float, ...] = ()
+    """Λ (``lora_E``) of each triplet as the allocator saw it at a mask step (before masking; kept ones are the
+    same after), or at the final snapshot; empty in other snapshots and in logs written before this field."""
+    orth_residual: float | None = None
+    """``‖PᵀP − I‖ + ‖QQᵀ − I‖`` (Frobenius) of this matrix when ``singular_values`` is given, else None."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -126,6 +131,11 @@ class RanksUpdated(Event):
     total_rank: int
     """Triplets actually held (sum of matrix ranks)."""
     matrices: tuple[MatrixRank, ...]
+    threshold: float | None = None
+    """At a mask step: the importance score at or below which peft masked triplets (the ``init_budget - budget``
+    -th smallest score); None for other snapshots."""
+    mask_step: bool = False
+    """True when this snapshot follows a mask step (a new rank pattern was computed at this step)."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +222,9 @@ def event_from_dict(data: dict[str, Any]) -> Event:
             continue
         if key == "matrices":
             value = tuple(MatrixRank(**{**m, "importance": tuple(m.get("importance", ())),
-                                        "kept": tuple(m.get("kept", ()))}) for m in value)
+                                        "kept": tuple(m.get("kept", ())),
+                                        "singular_values": tuple(m.get("singular_values", ()))})
+                          for m in value)
         elif key == "label_names":
             value = tuple(value)
         kwargs[key] = value

@@ -48,3 +48,17 @@ def test_stop_token() -> None:
     assert not token.stop_requested
     token.request_stop()
     assert token.stop_requested
+
+
+def test_explorer_fields_round_trip_and_old_logs_still_read() -> None:
+    matrix = MatrixRank("L0.value", "bert.encoder.layer.0.attention.self.value", 0, "value", 1, 2, (0.3, 0.1),
+                        (True, False), singular_values=(0.25, -0.5), orth_residual=0.125)
+    snap = RanksUpdated(step=4, budget=1, phase="budgeting", total_rank=1, matrices=(matrix,), threshold=0.1,
+                        mask_step=True)
+    assert event_from_json(event_to_json(snap)) == snap
+    old = ('{"event":"ranks","step":3,"budget":3,"phase":"budgeting","total_rank":3,"time":0.0,"matrices":[{"name":'
+           '"L0.query","module":"m","layer":0,"matrix_type":"query","rank":3,"init_rank":4,"importance":[0.5,0.2,0,1],'
+           '"kept":[true,true,false,true]}]}')
+    parsed = event_from_json(old)
+    assert isinstance(parsed, RanksUpdated) and parsed.threshold is None and not parsed.mask_step
+    assert parsed.matrices[0].singular_values == () and parsed.matrices[0].orth_residual is None

@@ -61,6 +61,7 @@ from .ranks import (
     write_rank_tables,
 )
 from .saving import save_adapter
+from .spectra import MatrixSpectrum, mask_threshold, masked_by_threshold, read_spectra
 from .to_lora import ADALORA_EPS, adalora_to_lora, lora_adapter_writer, read_adalora_source
 
 __all__ = [
@@ -117,4 +118,8 @@ __all__ = [
     "load_checkpoint_model",
     "adapter_disabled",
     "unwrap_base",
+    "MatrixSpectrum",
+    "read_spectra",
+    "mask_threshold",
+    "masked_by_threshold",
 ]

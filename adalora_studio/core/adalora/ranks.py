@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..model import AdaptableMatrix
     from .plan import RunPlan
+    from .spectra import MatrixSpectrum
 
 ADAPTER_NAME = "default"
 RANK_TABLE_COLUMNS = ("module", "name", "layer", "matrix_type", "rank", "init_rank")
@@ -107,17 +108,22 @@ def matrix_ranks(
     init_r: int,
     scores: Mapping[str, Sequence[float]] | None = None,
     adapter_name: str = ADAPTER_NAME,
+    spectra: Mapping[str, MatrixSpectrum] | None = None,
 ) -> tuple[MatrixRank, ...]:
-    """One :class:`MatrixRank` per target, from the live ``rank_pattern`` (all ``init_r`` before the first mask)."""
+    """One :class:`MatrixRank` per target, from the live ``rank_pattern`` (all ``init_r`` before the first mask);
+    ``spectra`` (:func:`.spectra.read_spectra`) adds Λ and the orthogonality residual."""
     pattern = read_rank_pattern(peft_model, adapter_name)
     out = []
     for m in targets:
         kept = tuple(pattern[m.module]) if pattern and m.module in pattern else ()
         rank = sum(kept) if kept else init_r
         importance = tuple(float(v) for v in scores[m.module]) if scores and m.module in scores else ()
+        spectrum = spectra.get(m.module) if spectra else None
         out.append(MatrixRank(
             name=m.name, module=m.module, layer=m.layer, matrix_type=m.matrix_type,
             rank=int(rank), init_rank=init_r, importance=importance, kept=kept,
+            singular_values=spectrum.singular_values if spectrum else (),
+            orth_residual=spectrum.orth_residual if spectrum else None,
         ))
     return tuple(out)
 
@@ -128,22 +134,28 @@ def snapshot_ranks(
     plan: RunPlan,
     scores: Mapping[str, Sequence[float]] | None = None,
     time: float = 0.0,
+    spectra: Mapping[str, MatrixSpectrum] | None = None,
+    mask_step: bool = False,
 ) -> RanksUpdated:
     """The allocation after ``step`` optimizer steps as a :class:`RanksUpdated` event.
 
     ``step`` counts optimizer steps done (1-based, like :class:`StepLogged`); the budget and phase are those
     of the last allocator call, i.e. of 0-based index ``step - 1`` (``0`` before training). ``scores``
     defaults to :func:`triplet_scores` (pass the last known ones once the allocator has reset them).
+    ``mask_step`` marks the snapshot of a mask step: it then carries the recomputed masking threshold.
     """
     from .plan import budget_at
+    from .spectra import mask_threshold
 
     if scores is None:
         scores = triplet_scores(peft_model)
-    matrices = matrix_ranks(peft_model, plan.targets, plan.init_r, scores)
+    matrices = matrix_ranks(peft_model, plan.targets, plan.init_r, scores, spectra=spectra)
     budget, phase = budget_at(max(step - 1, 0), plan)
+    threshold = mask_threshold(scores, plan.init_budget, budget) if mask_step and scores else None
     return RanksUpdated(
         step=step, budget=int(budget), phase=phase,
         total_rank=sum(m.rank for m in matrices), matrices=matrices, time=time,
+        threshold=threshold, mask_step=mask_step,
     )
 
 

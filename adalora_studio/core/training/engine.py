@@ -25,6 +25,7 @@ from ..adalora import (
     TaskLossTap,
     is_mask_step,
     read_rank_pattern,
+    read_spectra,
     save_adapter,
     snapshot_ranks,
     triplet_scores,
@@ -202,6 +203,10 @@ class Engine(EngineLifecycle):
 
         s.optimizer.step()
         s.scheduler.step()
+        t_bk = time.perf_counter()
+        mask_now = is_mask_step(index, plan)
+        spectra = read_spectra(s.peft_model) if mask_now else None  # Λ as the allocator is about to judge it
+        loop.clock.bookkeeping_s += time.perf_counter() - t_bk
         update_and_allocate(s.peft_model, index)
         s.optimizer.zero_grad()
         state.global_step = index + 1
@@ -216,12 +221,12 @@ class Engine(EngineLifecycle):
                 samples_per_s=loop.clock.take_window(), elapsed_s=loop.clock.elapsed(),
                 eta_s=loop.clock.eta(state.global_step, plan.total_steps),
             ))
-        if is_mask_step(index, plan):
+        if mask_now:
             if index != plan.final_mask_step:
                 state.last_scores = triplet_scores(s.peft_model)
             if acc.num_processes > 1 and not self._pattern_mismatch_reported:
                 yield from self._check_same_pattern(s)
-            yield from self._yield(self._ranks(s))
+            yield from self._yield(self._ranks(s, spectra=spectra, mask_step=True))
         loop.clock.bookkeeping_s += time.perf_counter() - t_bk
 
     def _check_same_pattern(self, s: Session) -> Iterator[Event]:
@@ -267,11 +272,13 @@ class Engine(EngineLifecycle):
         self.stats.train_s = s.state.elapsed_s - loop.clock.elapsed_before
         self.stats.steps = s.state.global_step - loop.clock.start_step
 
-    def _ranks(self, s: Session) -> RanksUpdated:
-        scores = triplet_scores(s.peft_model)
+    def _ranks(self, s: Session, spectra: dict | None = None, mask_step: bool = False) -> RanksUpdated:
+        """The allocation now; at a mask step the scores the mask used (already read) and its threshold."""
+        scores = s.state.last_scores if mask_step else triplet_scores(s.peft_model)
         if scores is None:
             scores = s.state.last_scores
-        return snapshot_ranks(s.peft_model, s.state.global_step, s.plan, scores=scores, time=time.time())
+        return snapshot_ranks(s.peft_model, s.state.global_step, s.plan, scores=scores, time=time.time(),
+                              spectra=spectra, mask_step=mask_step)
 
     # ----------------------------------------------------------------------- evaluation & checkpoints
     def _evaluate(self, s: Session) -> Iterator[Event]:
@@ -324,7 +331,7 @@ class Engine(EngineLifecycle):
 
     def _finish(self, s: Session) -> Iterator[Event]:
         yield from self._evaluate(s)
-        final_ranks = self._ranks(s)
+        final_ranks = self._ranks(s, spectra=read_spectra(s.peft_model))
         yield from self._yield(final_ranks)
         s.accelerator.wait_for_everyone()
         adapter_dir = s.folder.adapter_dir
