@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--as-lora", metavar="OUT_DIR", help="fold the kept triplets into a standard LoRA adapter")
     group.add_argument("--merged", metavar="OUT_DIR", help="save the base model with the adapter merged in")
     group.add_argument("--ranks-csv", metavar="OUT_CSV", help="write the final rank table as CSV")
+    group.add_argument("--lora-config", metavar="OUT",
+                       help="write the ranks found as a peft LoraConfig (rank/alpha_pattern) + Axolotl snippet")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("init-config", help="write a commented starting config")
@@ -296,6 +298,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.merged:
         out = export.export_run_merged(run_dir, Path(args.merged))
         print(f"Merged model written to {out}")
+    elif getattr(args, "lora_config", None):
+        from .core.export import export_lora_config
+
+        json_path, yaml_path = export_lora_config(run_dir, Path(args.lora_config))
+        print(f"LoraConfig written to {json_path}; Axolotl snippet to {yaml_path}")
     else:
         out = export.export_rank_csv(run_dir, Path(args.ranks_csv))
         print(f"Rank table written to {out}")

@@ -60,6 +60,7 @@ from .ranks import (
     triplet_scores,
     write_rank_tables,
 )
+from .rank_finder import lora_config_from_adapter, lora_config_json
 from .saving import save_adapter
 from .spectra import MatrixSpectrum, mask_threshold, masked_by_threshold, read_spectra
 from .to_lora import ADALORA_EPS, adalora_to_lora, lora_adapter_writer, read_adalora_source
@@ -122,4 +123,6 @@ __all__ = [
     "read_spectra",
     "mask_threshold",
     "masked_by_threshold",
+    "lora_config_from_adapter",
+    "lora_config_json",
 ]

@@ -17,6 +17,7 @@ from .exports import (
 from .lora import write_lora_adapter
 from .plots_svg import write_run_plots
 from .publish import publish_dir
+from .rank_config import axolotl_snippet, export_lora_config
 
 __all__ = [
     "EXPORT_KINDS",
@@ -31,4 +32,6 @@ __all__ = [
     "write_lora_adapter",
     "publish_dir",
     "write_run_plots",
+    "export_lora_config",
+    "axolotl_snippet",
 ]
