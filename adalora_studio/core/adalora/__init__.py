@@ -34,6 +34,15 @@ from .allocator_state import (
 )
 from .build import adalora_config, build_peft_model, task_type
 from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpoint_model, unwrap_base
+from .folder_kind import (
+    KIND_ADALORA,
+    KIND_LORA,
+    KIND_NOT_PEFT,
+    KIND_OTHER_PEFT,
+    FolderKind,
+    adapter_snapshot,
+    classify_folder,
+)
 from .loading import TASK_OF_PEFT_TASK_TYPE, load_adapter_model
 from .loss_tap import TaskLossTap
 from .plan import (
@@ -125,4 +134,11 @@ __all__ = [
     "masked_by_threshold",
     "lora_config_from_adapter",
     "lora_config_json",
+    "KIND_ADALORA",
+    "KIND_LORA",
+    "KIND_OTHER_PEFT",
+    "KIND_NOT_PEFT",
+    "FolderKind",
+    "classify_folder",
+    "adapter_snapshot",
 ]
