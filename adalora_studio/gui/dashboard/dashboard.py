@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from ...core.events import TERMINAL_EVENTS, Event, RunStarted
 from .curves import CurvesView
 from .finish_panel import FinishPanel
+from .insights import InsightsPanel
 from .log_pane import LogPane
 from .plot_export import save_plots
 from .progress import ProgressView
@@ -105,8 +106,14 @@ class Dashboard(QWidget):
         plots.addWidget(ranks_box)
         plots.setStretchFactor(0, 5)
         plots.setStretchFactor(1, 4)
+        self.insights = InsightsPanel()  # "Inside AdaLoRA": explorer, pruning timeline, budget, spectra
+        self.insights.attach_pickers(self.rank_bars, self.heatmap)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(plots, "Training")
+        self.tabs.addTab(self.insights, "Inside AdaLoRA")
+        self.insights.pick_requested.connect(lambda: self.tabs.setCurrentWidget(self.insights))
         body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(plots)
+        body.addWidget(self.tabs)
         body.addWidget(self.log_pane)
         body.setStretchFactor(0, 6)
         body.setStretchFactor(1, 1)
@@ -197,6 +204,7 @@ class Dashboard(QWidget):
         self.curves.clear()
         self.rank_bars.clear()
         self.heatmap.clear()
+        self.insights.clear()
         self.log_pane.clear_lines()
         self.slider.live_box.setChecked(True)
         self.slider.set_count(0)
@@ -234,6 +242,7 @@ class Dashboard(QWidget):
         if PART_RANKS in parts:
             self.slider.set_count(len(self.state.snapshots))
             self._show_snapshot()
+            self.insights.refresh(self.state)
         if PART_PROGRESS in parts or PART_FINISH in parts:
             self.progress.refresh(self.state, live=self.live)
             running = self.state.status == STATUS_RUNNING and (self.live or self.replaying)

@@ -150,3 +150,33 @@ def budget_shares(snapshot: RanksUpdated, by: str) -> list[BudgetShare]:
     n = len(snapshot.matrices)
     return [BudgetShare(g, sum(v), sum(v) / total if total else 0.0, len(v) / n if n else 0.0)
             for g, v in groups.items()]
+
+
+def timeline_image(snapshots: Sequence[RanksUpdated], max_columns: int = 600) -> tuple[np.ndarray, list[str],
+                                                                                         np.ndarray]:
+    """(column steps, matrix names, ranks[matrix, column]) on an even step axis: each column holds the rank of the
+    newest snapshot at or before its step, so the picture's x is time, however unevenly snapshots came."""
+    steps, names, grid = rank_timeline(snapshots)
+    if not len(steps):
+        return steps, names, grid
+    first, last = int(steps[0]), int(steps[-1])
+    n_cols = max(1, min(max_columns, last - first + 1))
+    columns = np.linspace(first, last, n_cols)
+    index = np.searchsorted(steps, columns, side="right") - 1
+    return columns, names, grid[:, np.clip(index, 0, len(steps) - 1)]
+
+
+def budget_sentence(snapshot: RanksUpdated) -> str:
+    """One line naming the matrix type and the layer that gained most against a uniform allocation."""
+    parts = []
+    for by, what in (("type", "matrices"), ("layer", "")):
+        shares = budget_shares(snapshot, by)
+        if not shares:
+            continue
+        best = max(shares, key=lambda s: s.share - s.uniform_share)
+        worst = min(shares, key=lambda s: s.share - s.uniform_share)
+        label = f"{best.group} {what}".strip()
+        low = f"{worst.group} {what}".strip()
+        parts.append(f"{label} hold {100 * best.share:.0f}% of the rank (uniform {100 * best.uniform_share:.0f}%),"
+                     f" {low} {100 * worst.share:.0f}% (uniform {100 * worst.uniform_share:.0f}%)")
+    return "; ".join(parts) + "." if parts else ""
