@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--ranks-csv", metavar="OUT_CSV", help="write the final rank table as CSV")
     group.add_argument("--lora-config", metavar="OUT",
                        help="write the ranks found as a peft LoraConfig (rank/alpha_pattern) + Axolotl snippet")
+    group.add_argument("--gguf", metavar="OUT.gguf",
+                       help="Llama-family causal LM: the merged model as GGUF plus an Ollama Modelfile")
+    p.add_argument("--gguf-type", choices=("f16", "q8_0"), default="f16", help="GGUF tensor type (with --gguf)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("init-config", help="write a commented starting config")
@@ -298,6 +301,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.merged:
         out = export.export_run_merged(run_dir, Path(args.merged))
         print(f"Merged model written to {out}")
+    elif getattr(args, "gguf", None):
+        from .core.export import export_gguf
+
+        gguf_path, modelfile = export_gguf(run_dir, Path(args.gguf), args.gguf_type)
+        print(f"GGUF ({args.gguf_type}) written to {gguf_path}; Ollama Modelfile to {modelfile}")
     elif getattr(args, "lora_config", None):
         from .core.export import export_lora_config
 

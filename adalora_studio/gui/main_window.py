@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = self._action(file_menu, "&New fine-tune…", QKeySequence.StandardKey.New, self.new_fine_tune)
         self.open_action = self._action(file_menu, "&Open run…", QKeySequence.StandardKey.Open, self.open_run_dialog)
+        self.open_adapter_action = self._action(file_menu, "Open &adapter…", None, self.open_adapter_dialog)
         self.save_action = self._action(file_menu, "&Save config…", QKeySequence.StandardKey.Save,
                                         self.save_config_dialog)
         file_menu.addSeparator()
@@ -180,6 +181,12 @@ class MainWindow(QMainWindow):
             return
         self.pages.setCurrentWidget(self.dashboard)
         self.statusBar().showMessage(f"Opened {run_dir}")
+
+    def open_adapter_dialog(self) -> None:
+        """File ▸ Open adapter…: any AdaLoRA adapter folder, or a message saying what the folder is instead."""
+        from .adapter_viewer import open_adapter_dialog
+
+        open_adapter_dialog(self)
 
     def save_config_dialog(self) -> None:
         """Save the wizard's config (File ▸ Save config…)."""

@@ -48,7 +48,7 @@ def adalora_with_rank_zero(tiny_bert_dir: Path, tmp_path_factory: pytest.TempPat
 def test_plain_peft_adalora_adapter_with_rank_zero_opens(adalora_with_rank_zero) -> None:
     folder, live = adalora_with_rank_zero
     kind = classify_folder(folder)
-    assert kind.kind == KIND_ADALORA and "1 matrices at rank 0" in kind.message
+    assert kind.kind == KIND_ADALORA and "1 of them (matrices) at rank 0" in kind.message
     snap = adapter_snapshot(folder)
     assert sum(1 for m in snap.matrices if m.rank == 0) == 1
     for m in snap.matrices:

@@ -66,7 +66,7 @@ def classify_folder(path: str | Path) -> FolderKind:
         zero = sum(1 for r in rows if r.rank == 0)
         return FolderKind(folder, KIND_ADALORA, peft_type, (
             f"AdaLoRA adapter: {len(rows)} matrices, {sum(r.rank for r in rows)} of "
-            f"{sum(r.init_r for r in rows)} triplets kept, {zero} matrices at rank 0."))
+            f"{sum(r.init_r for r in rows)} triplets kept, {zero} of them (matrices) at rank 0."))
     if peft_type == "LORA":
         patterned = bool(config.get("rank_pattern"))
         ranks = "per-module ranks (rank_pattern)" if patterned else f"rank {config.get('r')} for every matrix"

@@ -14,6 +14,7 @@ from .exports import (
     inspect_adapter,
     rank_table_csv,
 )
+from .gguf_export import GGUF_TYPES, export_gguf, merged_to_gguf, ollama_modelfile
 from .lora import write_lora_adapter
 from .plots_svg import write_run_plots
 from .publish import publish_dir
@@ -34,4 +35,8 @@ __all__ = [
     "write_run_plots",
     "export_lora_config",
     "axolotl_snippet",
+    "GGUF_TYPES",
+    "export_gguf",
+    "merged_to_gguf",
+    "ollama_modelfile",
 ]

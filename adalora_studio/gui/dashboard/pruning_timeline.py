@@ -20,6 +20,11 @@ MAX_Y_LABELS = 48
 """Above this many matrices only every n-th is named on the axis (the colours still show every one)."""
 
 
+def label_width(names: list[str]) -> int:
+    """Pixels a left axis needs for these tick labels (pyqtgraph does not widen an axis for string ticks)."""
+    return 14 + 7 * max((len(n) for n in names), default=4)
+
+
 class PruningTimelineView(QWidget):
     """Rank of every matrix over time (call :meth:`show_snapshots`)."""
 
@@ -82,6 +87,7 @@ class PruningTimelineView(QWidget):
         self.image.setRect(QRectF(x0 - step / 2, -0.5, width + step, len(names)))
         every = max(1, -(-len(names) // MAX_Y_LABELS))
         self.plot.getAxis("left").setTicks([[(i, n) for i, n in enumerate(names) if i % every == 0], []])
+        self.plot.getAxis("left").setWidth(label_width(names))
         self.plot.setYRange(-0.5, len(names) - 0.5, padding=0)
         self.plot.setXRange(x0 - step / 2, x0 + width + step / 2, padding=0)
 

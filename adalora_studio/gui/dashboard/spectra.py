@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ...core.events import RanksUpdated
 from . import _plotting as P
-from .pruning_timeline import MAX_Y_LABELS
+from .pruning_timeline import MAX_Y_LABELS, label_width
 
 
 def spectra_grid(snapshot: RanksUpdated) -> tuple[list[str], np.ndarray]:
@@ -78,6 +78,7 @@ class SpectraView(QWidget):
         self.image.setRect(-0.5, -0.5, grid.shape[1], grid.shape[0])
         every = max(1, -(-len(names) // MAX_Y_LABELS))
         self.plot.getAxis("left").setTicks([[(i, n) for i, n in enumerate(names) if i % every == 0], []])
+        self.plot.getAxis("left").setWidth(label_width(names))
         self.plot.getAxis("bottom").setTicks([[(j, str(j + 1)) for j in range(grid.shape[1])], []])
         self.plot.setXRange(-0.5, grid.shape[1] - 0.5, padding=0)
         self.plot.setYRange(-0.5, len(names) - 0.5, padding=0)
