@@ -29,7 +29,7 @@ from .explorer_state import MatrixHistory, matrix_history, overview
 
 OVERVIEW_COLUMNS = ("matrix", "rank", "vs uniform", "total importance")
 MIN_SCORE = 1e-30
-"""Scores are drawn on a log axis; a score of 0 (a triplet nothing depends on) is drawn at this floor."""
+"""Scores are drawn as log10 (they span decades); a score of 0 (a triplet nothing depends on) at this floor."""
 
 
 class ImportanceExplorer(QWidget):
@@ -63,9 +63,8 @@ class ImportanceExplorer(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(look.background)
         self.importance_plot = self.plots.addPlot(row=0, col=0)
-        P.style_plot(self.importance_plot, "Triplet importance and the pruning threshold", "score (log)", "",
+        P.style_plot(self.importance_plot, "Triplet importance and the pruning threshold", "log10 score", "",
                      left_width=P.LEFT_AXIS_WIDTH, look=look)
-        self.importance_plot.setLogMode(x=False, y=True)
         self.lambda_plot = self.plots.addPlot(row=1, col=0)
         P.style_plot(self.lambda_plot, "Singular values Λ (filled: kept, hollow: masked)", "Λ", "",
                      left_width=P.LEFT_AXIS_WIDTH, look=look)
@@ -74,8 +73,8 @@ class ImportanceExplorer(QWidget):
                      left_width=P.LEFT_AXIS_WIDTH, look=look)
         for plot in (self.lambda_plot, self.orth_plot):
             plot.setXLink(self.importance_plot)
-        self.legend = self.importance_plot.addLegend(offset=(-8, 4), labelTextColor=look.foreground,
-                                                     brush=look.legend_fill)
+        self.legend = self.importance_plot.addLegend(offset=(8, 4), labelTextColor=look.foreground,
+                                                     brush=look.legend_fill, colCount=3)
         self.hint = P.hint_text(self.importance_plot, "Importance appears at the first mask step", look=look)
 
         top = QHBoxLayout()
@@ -166,6 +165,8 @@ class ImportanceExplorer(QWidget):
             self.hint.show()
             return
         scored = ~np.all(np.isnan(h.importance), axis=1)
+        if h.mask_step.any():
+            scored &= h.mask_step  # the final snapshot only repeats the last mask's scores
         self.hint.setVisible(not scored.any())
         x = h.steps.astype(float)
         for j in range(h.importance.shape[1]):
@@ -175,10 +176,11 @@ class ImportanceExplorer(QWidget):
         if np.isfinite(thr).any():
             keep = np.isfinite(thr)
             self.importance_plot.addItem(pg.PlotDataItem(
-                x[keep], np.maximum(thr[keep], MIN_SCORE), pen=pg.mkPen(self.look.foreground, width=2.5,
+                x[keep], np.log10(np.maximum(thr[keep], MIN_SCORE)), pen=pg.mkPen(self.look.foreground, width=2.5,
                                                                          style=Qt.PenStyle.DashLine),
-                name="threshold"))
+                name="threshold (lines: one per triplet)"))
         self._draw_mask_marks(h)
+        self._fit_ranges(h, scored)
         orth = np.isfinite(h.orth_residual)
         if orth.any():
             self.orth_plot.addItem(pg.PlotDataItem(x[orth], h.orth_residual[orth], pen=pg.mkPen(self.look.budget,
@@ -190,11 +192,22 @@ class ImportanceExplorer(QWidget):
         self.summary.setText(f"<b>{h.name}</b> ({h.module}): rank {kept_now} of {h.kept.shape[1]} at step "
                              f"{int(h.steps[-1])}; {masked} triplets were masked at some point, {back} came back.")
 
+    def _fit_ranges(self, h: MatrixHistory, scored: np.ndarray) -> None:
+        """The whole run on x; room above the importance curves for the legend."""
+        first, last = float(h.steps[0]), float(h.steps[-1])
+        self.importance_plot.setXRange(first, max(last, first + 1), padding=0.02)
+        logs = np.log10(np.maximum(h.importance[scored], MIN_SCORE)) if scored.any() else np.empty(0)
+        thr = h.threshold[np.isfinite(h.threshold) & (h.threshold > 0)]
+        values = np.concatenate([logs.reshape(-1), np.log10(thr)]) if len(thr) else logs.reshape(-1)
+        if len(values):
+            low, high = float(values.min()), float(values.max())
+            span = max(high - low, 0.5)
+            self.importance_plot.setYRange(low - 0.05 * span, high + 0.4 * span, padding=0)
+
     def _draw_triplet(self, j: int, x: np.ndarray, h: MatrixHistory, colour: str, scored: np.ndarray) -> None:
         if scored.any():
-            y = np.maximum(h.importance[scored, j], MIN_SCORE)
-            self.importance_plot.addItem(pg.PlotDataItem(x[scored], y, pen=pg.mkPen(colour, width=1.2),
-                                                         name=f"triplet {j}" if j < 6 else None))
+            y = np.log10(np.maximum(h.importance[scored, j], MIN_SCORE))
+            self.importance_plot.addItem(pg.PlotDataItem(x[scored], y, pen=pg.mkPen(colour, width=1.2)))
         lam = h.singular_values[:, j]
         have = np.isfinite(lam)
         if have.any():
@@ -215,7 +228,7 @@ class ImportanceExplorer(QWidget):
                     score = h.importance[step_row[s], j]
                     if math.isfinite(score):
                         xs.append(float(s))
-                        ys.append(max(score, MIN_SCORE))
+                        ys.append(math.log10(max(score, MIN_SCORE)))
             if xs:
                 self.importance_plot.addItem(pg.PlotDataItem(xs, ys, pen=None, symbol=symbol, symbolSize=11,
                                                              symbolPen=pg.mkPen(colour, width=2),

@@ -33,6 +33,9 @@ class MatrixHistory:
     """‖PᵀP − I‖ + ‖QQᵀ − I‖ per snapshot; NaN where unknown."""
     threshold: np.ndarray
     """The run's masking threshold at each mask-step snapshot; NaN elsewhere."""
+    mask_step: np.ndarray
+    """Whether each snapshot follows a mask step (its scores are the ones the mask used; the final snapshot of a
+    run repeats the last mask's scores)."""
     masked_at: tuple[tuple[int, ...], ...]
     """Per triplet: the steps at which it went from kept to masked."""
     unmasked_at: tuple[tuple[int, ...], ...]
@@ -41,7 +44,7 @@ class MatrixHistory:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MatrixHistory):
             return NotImplemented
-        arrays = ("steps", "importance", "kept", "singular_values", "orth_residual", "threshold")
+        arrays = ("steps", "importance", "kept", "singular_values", "orth_residual", "threshold", "mask_step")
         return (self.name, self.module, self.masked_at, self.unmasked_at) == (
             other.name, other.module, other.masked_at, other.unmasked_at) and all(
             np.array_equal(getattr(self, a), getattr(other, a), equal_nan=True) for a in arrays)
@@ -81,6 +84,7 @@ def matrix_history(snapshots: Sequence[RanksUpdated], module: str) -> MatrixHist
         singular_values=np.array([_row(m.singular_values, n) for _, m in rows], dtype=float).reshape(-1, n),
         orth_residual=np.array([math.nan if m.orth_residual is None else m.orth_residual for _, m in rows]),
         threshold=np.array([math.nan if s.threshold is None else s.threshold for s, _ in rows]),
+        mask_step=np.array([s.mask_step for s, _ in rows], dtype=bool),
         masked_at=tuple(tuple(x) for x in masked), unmasked_at=tuple(tuple(x) for x in unmasked),
     )
 
