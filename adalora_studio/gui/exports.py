@@ -23,10 +23,53 @@ def export_merged_job(run_dir: str) -> str:
     return str(export_merged(run_dir))
 
 
+def rank_config_job(run_dir: str, out: str) -> str:
+    """Worker job: ``core.export.export_lora_config`` (the ranks as a LoraConfig + Axolotl snippet)."""
+    from ..core.export import export_lora_config
+
+    json_path, yaml_path = export_lora_config(run_dir, out)
+    return f"{json_path} and {yaml_path}"
+
+
+def gguf_job(run_dir: str, out: str, gguf_type: str) -> str:
+    """Worker job: ``core.export.export_gguf`` (merged model as GGUF + Ollama Modelfile)."""
+    from ..core.export import export_gguf
+
+    gguf_path, modelfile = export_gguf(run_dir, out, gguf_type)
+    return f"{gguf_path} (Ollama: {modelfile})"
+
+
+GGUF_FILTERS = {"GGUF, f16 (*.gguf)": "f16", "GGUF, q8_0 8-bit (*.gguf)": "q8_0"}
+
+
+def _start_rank_or_gguf(window: Any, kind: str, run_dir: str) -> None:
+    exports = Path(run_dir) / "exports"
+    if kind == "export_rank_config":
+        out = QFileDialog.getExistingDirectory(window, "Write the LoraConfig and Axolotl snippet into…",
+                                               str(exports))
+        if not out:
+            return
+        what, job = "LoRA rank config", window.worker.submit(rank_config_job, run_dir, out)
+    else:
+        out, chosen = QFileDialog.getSaveFileName(window, "Export GGUF", str(exports / "model.gguf"),
+                                                  ";;".join(GGUF_FILTERS))
+        if not out:
+            return
+        gguf_type = GGUF_FILTERS.get(chosen, "f16")
+        what, job = f"GGUF ({gguf_type})", window.worker.submit(gguf_job, run_dir, out, gguf_type)
+    window.statusBar().showMessage(f"Exporting the {what}…")
+    job.succeeded.connect(lambda path: _done(window, f"The {what} was written to {path}."))
+    job.failed.connect(lambda message, _detail: _done(window, f"The {what} export failed: {message}", error=True))
+
+
 def start_export(window: Any, kind: str, run_dir: str) -> None:
-    """Handle ``export_lora`` / ``export_merged`` / ``export_csv`` from the dashboard of ``window``."""
+    """Handle ``export_lora`` / ``export_merged`` / ``export_csv`` (and ``export_rank_config`` / ``export_gguf``
+    from the finish panel) from the dashboard of ``window``."""
     if kind == "export_csv":
         _copy_rank_csv(window, run_dir)
+        return
+    if kind in ("export_rank_config", "export_gguf"):
+        _start_rank_or_gguf(window, kind, run_dir)
         return
     fn = export_lora_job if kind == "export_lora" else export_merged_job
     what = "plain LoRA adapter" if kind == "export_lora" else "merged model"

@@ -129,6 +129,9 @@ class MainWindow(QMainWindow):
 
             self._dashboard.finish_panel.playground_requested.connect(self.show_playground)
             self._dashboard.finish_panel.report_requested.connect(lambda run_dir: open_report(self, run_dir))
+            for name in ("export_rank_config", "export_gguf"):
+                getattr(self._dashboard.finish_panel, name).connect(
+                    lambda run_dir, kind=name: self.export_run(kind, run_dir))
             self.pages.addWidget(self._dashboard)
         return self._dashboard
 

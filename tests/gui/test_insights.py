@@ -131,3 +131,27 @@ def test_timeline_exports_png_and_svg(engine_run, dashboard: Dashboard, qtbot, t
     assert sorted(f.name for f in files) == ["pruning_timeline.png", "pruning_timeline.svg"]
     assert all(f.stat().st_size > 1000 for f in files)
     assert isinstance(dashboard.state.snapshots[-1], RanksUpdated)
+
+
+def test_finish_panel_exports_ranks_for_lora(engine_run, qtbot, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QFileDialog
+
+    from adalora_studio.gui.main_window import MainWindow
+    from adalora_studio.gui.worker import TorchWorker
+
+    events, run_dir = engine_run
+    window = MainWindow(worker=TorchWorker())
+    qtbot.addWidget(window)
+    try:
+        window.dashboard.apply_events(events)
+        window.dashboard.redraw()
+        panel = window.dashboard.finish_panel
+        assert panel.more_button.isEnabled() and panel.ranks_action.isEnabled() and panel.gguf_action.isEnabled()
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "ranks"))
+        with qtbot.waitSignal(window.worker.busy_changed, timeout=60_000,
+                              check_params_cb=lambda busy: not busy):
+            panel.ranks_action.trigger()
+        assert (tmp_path / "ranks" / "adapter_config.json").is_file()
+        assert (tmp_path / "ranks" / "axolotl_lora.yml").is_file()
+    finally:
+        assert window.worker.shutdown(30_000)

@@ -56,6 +56,7 @@ from .plan import (
     resolve_ranks,
     scheduled_budget,
 )
+from .rank_finder import lora_config_from_adapter, lora_config_json
 from .ranks import (
     ADAPTER_NAME,
     RANK_TABLE_COLUMNS,
@@ -69,7 +70,6 @@ from .ranks import (
     triplet_scores,
     write_rank_tables,
 )
-from .rank_finder import lora_config_from_adapter, lora_config_json
 from .saving import save_adapter
 from .spectra import MatrixSpectrum, mask_threshold, masked_by_threshold, read_spectra
 from .to_lora import ADALORA_EPS, adalora_to_lora, lora_adapter_writer, read_adalora_source

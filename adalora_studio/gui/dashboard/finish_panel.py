@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
 from ...core.events import Finished
 from .state import STATUS_FINISHED, DashboardState
@@ -21,6 +21,9 @@ class FinishPanel(QFrame):
     export_plots = Signal()
     report_requested = Signal(str)
     playground_requested = Signal(str)
+    export_rank_config = Signal(str)
+    """Export ranks for LoRA: the run's ranks as a peft LoraConfig and an Axolotl snippet."""
+    export_gguf = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,11 +45,22 @@ class FinishPanel(QFrame):
         self.report_button.setToolTip("Accuracy per class, confusion matrix, confident mistakes (report.json)")
         self.playground_button = QPushButton("Try it…")
         self.playground_button.setToolTip("Open the playground on this run: classify texts or generate")
+        self.more_button = QPushButton("More exports ▾")
+        self.more_button.setToolTip("Hand the run on: its ranks for plain-LoRA tools, or the model as GGUF")
+        more = QMenu(self.more_button)
+        self.ranks_action = more.addAction("Export ranks for LoRA…")
+        self.ranks_action.setToolTip("The ranks AdaLoRA found as a peft LoraConfig (rank_pattern, alpha_pattern) "
+                                     "and an Axolotl snippet, to train a plain LoRA with them")
+        self.gguf_action = more.addAction("Export GGUF…")
+        self.gguf_action.setToolTip("Llama-family causal LMs: the merged model as GGUF (f16 or q8_0) and an "
+                                    "Ollama Modelfile")
+        self.more_button.setMenu(more)
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.report_button)
         layout.addWidget(self.playground_button)
-        for button in (self.open_button, self.lora_button, self.merged_button, self.csv_button, self.plots_button):
+        for button in (self.open_button, self.lora_button, self.merged_button, self.csv_button, self.plots_button,
+                       self.more_button):
             layout.addWidget(button)
         self.run_dir = ""
         self.open_button.clicked.connect(self.open_folder)
@@ -56,6 +70,8 @@ class FinishPanel(QFrame):
         self.plots_button.clicked.connect(self.export_plots)
         self.report_button.clicked.connect(lambda: self.report_requested.emit(self.run_dir))
         self.playground_button.clicked.connect(lambda: self.playground_requested.emit(self.run_dir))
+        self.ranks_action.triggered.connect(lambda: self.export_rank_config.emit(self.run_dir))
+        self.gguf_action.triggered.connect(lambda: self.export_gguf.emit(self.run_dir))
 
     def refresh(self, state: DashboardState) -> None:
         """Show the adapter location (finished) or the checkpoint (stopped/failed)."""
@@ -67,7 +83,7 @@ class FinishPanel(QFrame):
             self.label.setText(f"<b>Last checkpoint</b>: {state.last_checkpoint}")
         else:
             self.label.setText(f"Run folder: {self.run_dir}")
-        for button in (self.lora_button, self.merged_button, self.csv_button):
+        for button in (self.lora_button, self.merged_button, self.csv_button, self.more_button):
             button.setEnabled(finished)
         self.open_button.setEnabled(bool(self.run_dir) and Path(self.run_dir).exists())
         from .report_summary import report_headline
