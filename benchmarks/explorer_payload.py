@@ -13,8 +13,8 @@ side by side, ``--repeats`` times each (medians):
       reads for the threshold),
 
 Times are CPU time of the thread (``time.thread_time``: robust against other processes on a shared machine;
-the work is single-threaded with ``--threads 1``). It prints (c)/(a), and (c - d)/(a) divided by ``delta_t``: the net per-step share at one mask step every
-``delta_t`` steps.
+the work is single-threaded with ``--threads 1``). It prints (c)/(a), and (c - d)/(a) divided by ``delta_t``:
+the net per-step share at one mask step every ``delta_t`` steps.
 
 Usage::
 
