@@ -95,6 +95,12 @@ def test_gguf_round_trip_matches_the_merged_model(llama_run: Path, bpe_llama_dir
     # The adapter is in there: the base model alone is further from the merged model than the GGUF is.
     base = AutoModelForCausalLM.from_pretrained(str(bpe_llama_dir)).eval()
     assert float((_logits(base, ids) - want).abs().max()) > 2 * diff
+    from transformers import AutoTokenizer
+
+    text = "please reset my account password, the app shows an error"
+    original = AutoTokenizer.from_pretrained(str(bpe_llama_dir))
+    from_gguf = AutoTokenizer.from_pretrained(str(tmp_path), gguf_file=out.name)
+    assert from_gguf(text).input_ids[-len(original(text).input_ids):] == original(text).input_ids
     modelfile = out.with_suffix(".Modelfile").read_text(encoding="utf-8")
     assert modelfile.startswith(f"FROM ./{out.name}") and "<|im_start|>" in modelfile and "PARAMETER stop" in modelfile
 

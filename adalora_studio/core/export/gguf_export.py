@@ -39,33 +39,59 @@ LLAMA3_TEMPLATE = """{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_h
 
 
 def export_gguf(source: Any, out_file: str | Path, gguf_type: str = "f16") -> tuple[Path, Path]:
-    """Merge the run's adapter into its base model and write ``out_file`` (GGUF) plus ``<stem>.Modelfile``."""
-    from .exports import export_merged
+    """Merge a finished run's adapter into its base model and write ``out_file`` (GGUF) plus ``<stem>.Modelfile``.
 
+    The merge happens in memory (``merge_and_unload``): a base that itself came from a GGUF file (the bundled
+    SmolLM2) cannot go through ``save_pretrained`` in transformers, and does not need to.
+    """
+    from ..adalora import load_adapter_model
+    from .exports import _finished_run
+
+    run = _finished_run(source)
+    cfg = run.read_config()
+    if cfg.task != "causal-lm":
+        raise ModelError(f"run '{run.name}' is a {cfg.task} run; GGUF export is for causal LMs")
+    model, tokenizer = load_adapter_model(run.adapter_dir, cfg.model, cfg.task, None)
+    merged = model.merge_and_unload(safe_merge=True).eval()
     with tempfile.TemporaryDirectory(prefix="adalora-gguf-") as tmp:
-        merged = export_merged(source, Path(tmp) / "merged")
-        return merged_to_gguf(merged, out_file, gguf_type)
+        tokenizer.save_pretrained(tmp)
+        return model_to_gguf(merged, Path(tmp), out_file, gguf_type, name=run.name)
 
 
 def merged_to_gguf(model_dir: str | Path, out_file: str | Path, gguf_type: str = "f16") -> tuple[Path, Path]:
     """Write a saved (merged) Llama-family causal LM folder as GGUF and an Ollama Modelfile; returns both paths."""
-    import gguf
     from transformers import AutoConfig, AutoModelForCausalLM
+
+    model_dir = Path(model_dir)
+    config = AutoConfig.from_pretrained(str(model_dir))
+    _check_family(config, str(model_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype="float32")
+    return model_to_gguf(model, model_dir, out_file, gguf_type, name=model_dir.name)
+
+
+def _check_family(config: Any, where: str) -> None:
+    if config.model_type not in LLAMA_FAMILY:
+        raise ModelError(f"{where}: a {config.model_type} model; GGUF export supports Llama-family causal LMs "
+                         f"(model_type {', '.join(LLAMA_FAMILY)})")
+
+
+def model_to_gguf(model: Any, tokenizer_dir: Path, out_file: str | Path, gguf_type: str = "f16",
+                  name: str = "adalora-studio") -> tuple[Path, Path]:
+    """Write a transformers Llama-family causal LM (in memory) as GGUF, the tokenizer read from
+    ``tokenizer_dir``; plus the Ollama Modelfile. Written to a partial file first, then moved into place."""
+    import gguf
 
     if gguf_type not in GGUF_TYPES:
         raise ModelError(f"GGUF type {gguf_type!r} is not one of: {', '.join(GGUF_TYPES)}")
-    model_dir, out_file = Path(model_dir), Path(out_file).expanduser()
-    config = AutoConfig.from_pretrained(str(model_dir))
-    if config.model_type not in LLAMA_FAMILY:
-        raise ModelError(f"{model_dir}: a {config.model_type} model; GGUF export supports Llama-family causal LMs "
-                         f"(model_type {', '.join(LLAMA_FAMILY)})")
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype="float32")
+    config = model.config
+    _check_family(config, name)
+    out_file = Path(out_file).expanduser()
     out_file.parent.mkdir(parents=True, exist_ok=True)
     partial = out_file.with_name(f".{out_file.name}.partial")
     writer = gguf.GGUFWriter(str(partial), "llama")
     try:
-        _write_metadata(writer, config, model_dir, gguf_type)
-        template = _write_tokenizer(writer, model_dir, config)
+        _write_metadata(writer, config, name, gguf_type)
+        template = _write_tokenizer(writer, Path(tokenizer_dir), config, name)
         _write_tensors(writer, model, config, gguf_type)
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
@@ -79,11 +105,11 @@ def merged_to_gguf(model_dir: str | Path, out_file: str | Path, gguf_type: str =
     return out_file, modelfile
 
 
-def _write_metadata(writer: Any, config: Any, model_dir: Path, gguf_type: str) -> None:
+def _write_metadata(writer: Any, config: Any, name: str, gguf_type: str) -> None:
     import gguf
 
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    writer.add_name(model_dir.name if model_dir.name != "merged" else "adalora-studio-merged")
+    writer.add_name(name)
     writer.add_context_length(config.max_position_embeddings)
     writer.add_embedding_length(config.hidden_size)
     writer.add_block_count(config.num_hidden_layers)
@@ -100,7 +126,7 @@ def _write_metadata(writer: Any, config: Any, model_dir: Path, gguf_type: str) -
     writer.add_file_type(ftype)
 
 
-def _write_tokenizer(writer: Any, model_dir: Path, config: Any) -> str | None:
+def _write_tokenizer(writer: Any, model_dir: Path, config: Any, name: str) -> str | None:
     """Tokens, merges, special ids and the chat template; returns the Jinja chat template (or None)."""
     import gguf
     from gguf.vocab import BpeVocab, LlamaHfVocab, SpecialVocab
@@ -124,7 +150,7 @@ def _write_tokenizer(writer: Any, model_dir: Path, config: Any) -> str | None:
         types.append(gguf.TokenType.UNUSED)
     writer.add_tokenizer_model(vocab.tokenizer_model)
     if vocab.tokenizer_model == "gpt2":
-        writer.add_tokenizer_pre(_pre_tokenizer(model_dir))
+        writer.add_tokenizer_pre(_pre_tokenizer(model_dir, name))
     writer.add_token_list(tokens)
     writer.add_token_scores(scores)
     writer.add_token_types(types)
@@ -134,12 +160,13 @@ def _write_tokenizer(writer: Any, model_dir: Path, config: Any) -> str | None:
     return template if isinstance(template, str) else None
 
 
-def _pre_tokenizer(model_dir: Path) -> str:
+def _pre_tokenizer(model_dir: Path, name: str) -> str:
     """llama.cpp's pre-tokenizer name: recognised by model name for the bundled SmolLM2, else ``default``."""
-    names = [model_dir.name]
-    with_config = model_dir / "config.json"
-    if with_config.is_file():
-        names.append(str(json.loads(with_config.read_text(encoding="utf-8")).get("_name_or_path", "")))
+    names = [model_dir.name, name]
+    for file in ("config.json", "tokenizer_config.json"):
+        if (model_dir / file).is_file():
+            data = json.loads((model_dir / file).read_text(encoding="utf-8"))
+            names.append(str(data.get("_name_or_path", "")) + str(data.get("name_or_path", "")))
     return "smollm" if any("smollm" in n.lower() for n in names) else "default"
 
 
