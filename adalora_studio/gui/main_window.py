@@ -19,6 +19,7 @@ from ..app.settings import SettingsStore
 from ..core import paths
 from ..core.config import RunConfig
 from ..core.errors import StudioError
+from .adapter_viewer import open_adapter_dialog
 from .close_guard import defer_close_for_work
 from .home import HomePage
 
@@ -66,7 +67,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = self._action(file_menu, "&New fine-tune…", QKeySequence.StandardKey.New, self.new_fine_tune)
         self.open_action = self._action(file_menu, "&Open run…", QKeySequence.StandardKey.Open, self.open_run_dialog)
-        self.open_adapter_action = self._action(file_menu, "Open &adapter…", None, self.open_adapter_dialog)
+        self.open_adapter_action = self._action(file_menu, "Open &adapter…", None, lambda: open_adapter_dialog(self))
         self.save_action = self._action(file_menu, "&Save config…", QKeySequence.StandardKey.Save,
                                         self.save_config_dialog)
         file_menu.addSeparator()
@@ -123,15 +124,13 @@ class MainWindow(QMainWindow):
             self._dashboard = Dashboard(self.pages)
             self._dashboard.stop_requested.connect(self.stop_run)
             self._dashboard.resume_requested.connect(self.resume_run)
-            for name in ("export_lora", "export_merged", "export_csv"):
-                getattr(self._dashboard, name).connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
+            for name in ("export_lora", "export_merged", "export_csv", "export_rank_config", "export_gguf"):
+                signal = getattr(self._dashboard, name, None) or getattr(self._dashboard.finish_panel, name)
+                signal.connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
             from .playground.open import open_report
 
             self._dashboard.finish_panel.playground_requested.connect(self.show_playground)
             self._dashboard.finish_panel.report_requested.connect(lambda run_dir: open_report(self, run_dir))
-            for name in ("export_rank_config", "export_gguf"):
-                getattr(self._dashboard.finish_panel, name).connect(
-                    lambda run_dir, kind=name: self.export_run(kind, run_dir))
             self.pages.addWidget(self._dashboard)
         return self._dashboard
 
@@ -184,12 +183,6 @@ class MainWindow(QMainWindow):
             return
         self.pages.setCurrentWidget(self.dashboard)
         self.statusBar().showMessage(f"Opened {run_dir}")
-
-    def open_adapter_dialog(self) -> None:
-        """File ▸ Open adapter…: any AdaLoRA adapter folder, or a message saying what the folder is instead."""
-        from .adapter_viewer import open_adapter_dialog
-
-        open_adapter_dialog(self)
 
     def save_config_dialog(self) -> None:
         """Save the wizard's config (File ▸ Save config…)."""
