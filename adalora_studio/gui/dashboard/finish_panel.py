@@ -45,7 +45,7 @@ class FinishPanel(QFrame):
         self.report_button.setToolTip("Accuracy per class, confusion matrix, confident mistakes (report.json)")
         self.playground_button = QPushButton("Try it…")
         self.playground_button.setToolTip("Open the playground on this run: classify texts or generate")
-        self.more_button = QPushButton("More exports ▾")
+        self.more_button = QPushButton("More exports")
         self.more_button.setToolTip("Hand the run on: its ranks for plain-LoRA tools, or the model as GGUF")
         more = QMenu(self.more_button)
         self.ranks_action = more.addAction("Export ranks for LoRA…")
