@@ -125,8 +125,7 @@ class MainWindow(QMainWindow):
             self._dashboard.stop_requested.connect(self.stop_run)
             self._dashboard.resume_requested.connect(self.resume_run)
             for name in ("export_lora", "export_merged", "export_csv", "export_rank_config", "export_gguf"):
-                signal = getattr(self._dashboard, name, None) or getattr(self._dashboard.finish_panel, name)
-                signal.connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
+                getattr(self._dashboard, name).connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
             from .playground.open import open_report
 
             self._dashboard.finish_panel.playground_requested.connect(self.show_playground)

@@ -56,6 +56,8 @@ class Dashboard(QWidget):
     export_lora = Signal(str)
     export_merged = Signal(str)
     export_csv = Signal(str)
+    export_rank_config = Signal(str)
+    export_gguf = Signal(str)
     plots_exported = Signal(object)
     """The list of files :meth:`export_plots` wrote."""
     redraw_interval_ms = REDRAW_INTERVAL_MS
@@ -142,6 +144,8 @@ class Dashboard(QWidget):
         self.finish_panel.export_lora.connect(self.export_lora)
         self.finish_panel.export_merged.connect(self.export_merged)
         self.finish_panel.export_csv.connect(self.export_csv)
+        self.finish_panel.export_rank_config.connect(self.export_rank_config)
+        self.finish_panel.export_gguf.connect(self.export_gguf)
         self.finish_panel.export_plots.connect(self.export_plots_dialog)
 
     # ------------------------------------------------------------------ feeding
