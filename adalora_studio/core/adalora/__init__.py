@@ -5,6 +5,7 @@
   orthogonality term;
 - :mod:`.ranks` - the live allocation (``rank_pattern``), triplet scores, the mask applied for evaluation;
 - :mod:`.allocator_state` - the allocator's EMA state for exact resume; :mod:`.saving` - the adapter folder;
+- :mod:`.fast_allocator` - peft's allocator and orthogonality maths over batched tensor lists;
 - :mod:`.adapter_folder`, :mod:`.loading`, :mod:`.to_lora` - saved adapters: ranks, loading, conversion to LoRA.
 """
 
@@ -31,6 +32,13 @@ from .allocator_state import (
     set_total_step,
     split_allocator_tensors,
     update_and_allocate,
+)
+from .fast_allocator import (
+    FastAllocator,
+    batched_orth_regulariser,
+    fast_allocator_of,
+    install_fast_path,
+    uninstall_fast_path,
 )
 from .build import adalora_config, build_peft_model, task_type
 from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpoint_model, unwrap_base
@@ -107,6 +115,11 @@ __all__ = [
     "restore_allocation",
     "set_total_step",
     "update_and_allocate",
+    "FastAllocator",
+    "install_fast_path",
+    "uninstall_fast_path",
+    "fast_allocator_of",
+    "batched_orth_regulariser",
     "save_adapter",
     "CONFIG_NAME",
     "WEIGHTS_NAME",

@@ -71,5 +71,11 @@ def set_total_step(model: Any, total_steps: int, adapter_name: str = ADAPTER_NAM
 
 def update_and_allocate(model: Any, step: int) -> None:
     """peft's allocation for optimizer step ``step`` (0-based): after ``optimizer.step()``, before ``zero_grad()``,
-    on the unwrapped peft model."""
-    model.base_model.update_and_allocate(step)
+    on the unwrapped peft model. The same maths through :mod:`.fast_allocator` when it is installed."""
+    from .fast_allocator import fast_allocator_of
+
+    fast = fast_allocator_of(model)
+    if fast is not None:
+        fast.update_and_allocate(step)
+    else:
+        model.base_model.update_and_allocate(step)

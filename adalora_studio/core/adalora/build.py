@@ -41,7 +41,10 @@ def adalora_config(cfg: RunConfig, plan: RunPlan) -> AdaLoraConfig:
 
 
 def build_peft_model(model: Any, cfg: RunConfig, plan: RunPlan) -> Any:
-    """Wrap a loaded transformers model in an AdaLoRA ``PeftModel`` (classifier heads go to modules_to_save)."""
+    """Wrap a loaded transformers model in an AdaLoRA ``PeftModel`` (classifier heads go to modules_to_save).
+
+    With ``budget.fast_allocator`` (the default) the batched allocator and orthogonality term of
+    :mod:`.fast_allocator` are installed; they keep peft's maths."""
     import warnings
 
     from peft import get_peft_model
@@ -49,4 +52,9 @@ def build_peft_model(model: Any, cfg: RunConfig, plan: RunPlan) -> Any:
     with warnings.catch_warnings():
         # peft 0.21 asks transformers 5 a deprecated question while wrapping; the user cannot act on it.
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        return get_peft_model(model, adalora_config(cfg, plan))
+        peft_model = get_peft_model(model, adalora_config(cfg, plan))
+    if cfg.budget.fast_allocator:
+        from .fast_allocator import install_fast_path
+
+        install_fast_path(peft_model)
+    return peft_model

@@ -94,6 +94,9 @@ class BudgetConfig:
     orth_reg_weight: float = _f(0.5, "Weight of the orthogonality regulariser on P and Q.")
     lora_alpha: float = _f(32.0, "Scaling numerator: updates are scaled by lora_alpha / init_r.")
     lora_dropout: float = _f(0.0, "Dropout on the adapter input.")
+    fast_allocator: bool = _f(
+        True, "Batched rank allocator and orthogonality term (same maths as peft, fewer small ops). "
+              "false: peft's own per-tensor code.")
 
 
 @dataclass(frozen=True)
