@@ -77,6 +77,12 @@ class StepLogged(Event):
     samples_per_s: float
     elapsed_s: float
     eta_s: float
+    skipped_steps: int = 0
+    """Optimizer steps skipped so far in this session by the fp16 gradient scaler (inf/NaN gradients)."""
+    cuda_memory_mb: float | None = None
+    """CUDA memory allocated now, MiB (None off CUDA)."""
+    cuda_peak_mb: float | None = None
+    """Peak CUDA memory allocated so far, MiB (None off CUDA)."""
 
 
 @dataclass(frozen=True)

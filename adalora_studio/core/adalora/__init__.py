@@ -33,6 +33,7 @@ from .allocator_state import (
     split_allocator_tensors,
     update_and_allocate,
 )
+from .build import adalora_config, build_peft_model, task_type
 from .fast_allocator import (
     FastAllocator,
     batched_orth_regulariser,

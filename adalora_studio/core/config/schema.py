@@ -48,6 +48,9 @@ class ModelConfig:
     path: str = _f("", "Local folder (source=folder), .gguf file (source=gguf) or hub id (source=hub).")
     allow_pickle: bool = _f(False, "Allow loading pickle (.bin) weights. Off: only safetensors are loaded.")
     trust_remote_code: bool = _f(False, "Allow running code shipped with the model. Off unless you trust it.")
+    load_in_4bit: bool = _f(
+        False, "Load the base in 4-bit (bitsandbytes NF4; CUDA and the 'quant' extra). The merged export is then "
+               "unsupported.")
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ class TrainingConfig:
     log_every: int = _f(1, "Log metrics every N optimizer steps.")
     device: str = _f("auto", "auto | cpu | cuda | mps. auto picks CUDA, then MPS, then CPU.")
     precision: str = _f("auto", "auto | fp32 | bf16 | fp16. auto: bf16 on GPUs that support it, else fp32.")
+    gradient_checkpointing: bool = _f(
+        False, "Recompute activations during the backward pass: less memory for activations, ~30% slower steps.")
 
 
 @dataclass(frozen=True)

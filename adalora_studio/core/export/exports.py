@@ -37,6 +37,9 @@ from .lora import write_lora_adapter
 from .publish import publish_dir
 
 EXPORT_KINDS = ("lora", "merged")
+MERGE_4BIT_MESSAGE = ("this run trained on a 4-bit (bitsandbytes) base: peft cannot merge an adapter into "
+                      "quantised layers. Export the adapter or plain LoRA instead, and merge into the "
+                      "full-precision base yourself.")
 
 
 def _run_folder(path: Any) -> RunFolder | None:
@@ -84,6 +87,9 @@ def export_merged(
     too). Returns the output folder, loadable with ``AutoModelFor...from_pretrained`` without peft.
     """
     run = _run_folder(source)
+    base_cfg = model_cfg or (run.read_config().model if run is not None else None)
+    if base_cfg is not None and base_cfg.load_in_4bit:
+        raise ModelError(MERGE_4BIT_MESSAGE)
     target = Path(out_dir) if out_dir is not None else default_export_dir(source, "merged")
     protect: Path | None = None
     if hasattr(source, "peft_config"):

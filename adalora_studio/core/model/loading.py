@@ -79,7 +79,8 @@ def load_model_and_tokenizer(
     try:
         with _quiet_transformers():
             model = auto_cls.from_pretrained(
-                source.location, config=config, dtype=torch.float32, **source.kwargs(), **source.weight_kwargs()
+                source.location, config=config, dtype=torch.float32, **source.kwargs(), **source.weight_kwargs(),
+                **quantization_kwargs(getattr(model_cfg, "load_in_4bit", False)),
             )
     except (OSError, ValueError, KeyError, RuntimeError, ImportError, TypeError) as exc:
         raise explain_load_error(source, "model weights", exc) from exc
@@ -140,3 +141,17 @@ def load_tokenizer(model_cfg: ModelConfig) -> Any:
         raise explain_load_error(source, "tokenizer", exc) from exc
     _ensure_pad_token(tokenizer)
     return tokenizer
+
+
+def quantization_kwargs(load_in_4bit: bool) -> dict[str, Any]:
+    """``from_pretrained`` keyword arguments of a 4-bit NF4 base (bitsandbytes, bf16 compute, on GPU 0), or none.
+
+    The training session checks beforehand that bitsandbytes and a CUDA GPU are there."""
+    if not load_in_4bit:
+        return {}
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return {"quantization_config": BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16), "device_map": {"": 0}}

@@ -53,6 +53,7 @@ from .disk import disk_full_message, space_needed
 from .failures import NonFiniteLoss, all_finite, is_oom, nonfinite_message, oom_message
 from .lifecycle import EngineLifecycle
 from .loop import LoopClock, TrainLoop
+from .precision import cuda_memory, skip_overflow_step
 from .processes import pattern_mismatch_message, processes_with_other_pattern
 from .session import Session, ValidatedRun, build_session, run_started_event
 
@@ -191,7 +192,12 @@ class Engine(EngineLifecycle):
         mean_loss = loop.loss_sum / loop.n_micro
         mean_task = loop.task_sum / loop.n_micro
         if not all_finite(mean_loss, grad_norm):
-            raise NonFiniteLoss(nonfinite_message(index + 1, float(mean_loss), float(grad_norm), cfg))
+            skipped = skip_overflow_step(s, loop, index)  # fp16: the scaler skips it; None: no scaler, fail
+            if skipped is None:
+                raise NonFiniteLoss(nonfinite_message(index + 1, float(mean_loss), float(grad_norm), cfg))
+            yield from self._yield(skipped)
+            return
+        loop.consecutive_skips = 0
         log_now = (index + 1) % cfg.training.log_every == 0 or index + 1 == plan.total_steps
         t_bk = time.perf_counter()
         if log_now:
@@ -220,6 +226,7 @@ class Engine(EngineLifecycle):
                 task_loss=task_loss, orth_loss=orth, lr=lr, grad_norm=float(grad_norm),
                 samples_per_s=loop.clock.take_window(), elapsed_s=loop.clock.elapsed(),
                 eta_s=loop.clock.eta(state.global_step, plan.total_steps),
+                skipped_steps=loop.skipped_steps, **cuda_memory(acc),
             ))
         if mask_now:
             if index != plan.final_mask_step:

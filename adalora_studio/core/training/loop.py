@@ -85,6 +85,9 @@ class TrainLoop:
     task_sum: Any = None
     """Sum of the micro-batch task losses of the window, on the device."""
     n_micro: int = 0
+    skipped_steps: int = 0
+    """Optimizer steps the fp16 gradient scaler skipped (inf/NaN gradients) this session."""
+    consecutive_skips: int = 0
 
     def add_micro_batch(self, loss: Any, n_samples: int, state: Any) -> None:
         """Account one micro-batch."""

@@ -19,6 +19,7 @@ from ..runs import RunFolder, latest_checkpoint, list_checkpoints
 from .checkpoint import Checkpoint, TrainState, load_checkpoint, restore_model_state
 from .components import make_eval_loader, make_optimizer, make_scheduler, make_train_loader
 from .device import Hardware, make_accelerator, resolve_hardware
+from .precision import check_4bit, enable_gradient_checkpointing
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..adalora import RunPlan
@@ -75,6 +76,7 @@ def validate_session(config: RunConfig) -> ValidatedRun:
 
     check_config(config)
     hardware = resolve_hardware(config.training)
+    check_4bit(config, hardware.device)
     accelerator = make_accelerator(config.training, hardware)
     report = validate_run(config, num_processes=accelerator.num_processes)
     return ValidatedRun(config, hardware, report.data, report.model, report.plan, accelerator)
@@ -111,6 +113,7 @@ def build_session(validated: ValidatedRun, folder: RunFolder, checkpoint_path: P
     labels = tuple(validated.summary.label_names) if cfg.task == "text-classification" else ()
     set_seed(cfg.training.seed)
     model, tokenizer = load_model_and_tokenizer(cfg.model, cfg.task, labels or None)
+    enable_gradient_checkpointing(model, cfg)
     data = prepare_data(cfg, tokenizer)  # draws from its own seeded generator, not the global one
     n_train, n_eval = len(data.train), len(data.eval) if data.eval is not None else 0
     if n_train != plan.n_train:  # tokenisation dropped rows: every step count (tinit, tfinal, total) changes
