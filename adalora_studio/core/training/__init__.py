@@ -13,6 +13,7 @@ from .device import Devices, Hardware, choose_hardware, make_accelerator, probe_
 from .engine import Engine, run
 from .evaluation import EvalResult, classification_metrics, evaluate
 from .loop import EngineStats
+from .preflight import PreflightReport, measure_run
 from .session import Session, ValidatedRun, build_session, resume_target, validate_session
 from .validate import ValidationReport, validate_run
 
@@ -48,4 +49,6 @@ __all__ = [
     "EngineStats",
     "ValidationReport",
     "validate_run",
+    "PreflightReport",
+    "measure_run",
 ]
