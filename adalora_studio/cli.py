@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gguf-type", choices=("f16", "q8_0"), default="f16", help="GGUF tensor type (with --gguf)")
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("export-launch", help="write an accelerate config, a launch script and a SLURM template")
+    p.add_argument("config", help="run config (.json or .yaml)")
+    p.add_argument("out_dir", help="folder that receives run.json, accelerate_config.yaml, launch.sh, slurm.sbatch")
+    p.add_argument("--processes", type=int, default=0,
+                   help="processes (GPUs) per machine (default: the visible GPUs; 1 for a CPU config)")
+    p.add_argument("--nodes", type=int, default=1, help="machines in the SLURM template (default 1)")
+    p.add_argument("--port", type=int, default=29500, help="rendezvous port of the main process")
+    p.set_defaults(func=cmd_export_launch)
+
     p = sub.add_parser("init-config", help="write a commented starting config")
     p.add_argument("path", nargs="?", default="run.json")
     p.add_argument("--task", choices=("text-classification", "causal-lm"), default="text-classification")
@@ -326,6 +335,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         out = export.export_rank_csv(run_dir, Path(args.ranks_csv))
         print(f"Rank table written to {out}")
+    return EXIT_OK
+
+
+def cmd_export_launch(args: argparse.Namespace) -> int:
+    """Write the cluster hand-off files for a config."""
+    from .core.config import check_config, load_config
+    from .core.export import write_launch_files
+
+    check_config(load_config(args.config))
+    files = write_launch_files(args.config, args.out_dir, num_processes=args.processes, nodes=args.nodes,
+                               port=args.port)
+    where = "CPU processes (torchrun, gloo)" if files.cpu else "GPU processes (accelerate launch)"
+    print(f"Wrote {files.run_json}, {files.accelerate_config.name}, {files.launch_script.name} and "
+          f"{files.sbatch.name} in {files.run_json.parent}.")
+    print(f"Run here: bash {files.launch_script}   ({files.num_processes} {where})")
+    print(f"On SLURM: sbatch {files.sbatch}   (follow the run folder live in the app with Open run)")
     return EXIT_OK
 
 

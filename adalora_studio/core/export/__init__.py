@@ -15,6 +15,7 @@ from .exports import (
     rank_table_csv,
 )
 from .gguf_export import GGUF_TYPES, export_gguf, merged_to_gguf, ollama_modelfile
+from .launch import LaunchFiles, write_launch_files
 from .lora import write_lora_adapter
 from .plots_svg import write_run_plots
 from .publish import publish_dir
@@ -39,4 +40,6 @@ __all__ = [
     "export_gguf",
     "merged_to_gguf",
     "ollama_modelfile",
+    "LaunchFiles",
+    "write_launch_files",
 ]
