@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from adalora_studio.core.adalora import (
 from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 
 TOTAL, TINIT, TFINAL, DELTA_T = 24, 3, 6, 2
+DEVICE = os.environ.get("ADALORA_TEST_DEVICE", "cpu")
+"""``cuda`` in benchmarks/gpu_check.sh: the same comparison on a GPU."""
 
 
 def _model(model_dir: Path, kind: str) -> Any:
@@ -35,7 +38,7 @@ def _model(model_dir: Path, kind: str) -> Any:
         cfg = AdaLoraConfig(task_type="CAUSAL_LM", target_modules=["c_attn", "c_fc", "c_proj"], init_r=4,
                             target_r=2, tinit=TINIT, tfinal=TFINAL, deltaT=DELTA_T, total_step=TOTAL,
                             lora_alpha=8, fan_in_fan_out=True)
-    return get_peft_model(base, cfg)
+    return get_peft_model(base, cfg).to(DEVICE)
 
 
 def _batch(model: Any, kind: str, step: int) -> dict[str, Any]:
@@ -44,7 +47,8 @@ def _batch(model: Any, kind: str, step: int) -> dict[str, Any]:
     g = torch.Generator().manual_seed(step)
     ids = torch.randint(5, model.config.vocab_size, (4, 12), generator=g)
     labels = torch.randint(0, 3, (4,), generator=g) if kind == "bert" else ids.clone()
-    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+    return {k: v.to(DEVICE) for k, v in batch.items()}
 
 
 def _train(model: Any, kind: str, steps: int = TOTAL) -> list[tuple[Any, dict[str, Any]]]:

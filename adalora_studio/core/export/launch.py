@@ -157,3 +157,23 @@ def write_launch_files(config_path: str | Path, out_dir: str | Path, *, num_proc
     for script in (files.launch_script, files.sbatch):
         script.chmod(0o755)
     return files
+
+
+def launch_command(python: str, config_path: str | Path, num_processes: int, cpu: bool, *, port: int = DEFAULT_PORT,
+                   resume_dir: str | Path | None = None) -> list[str]:
+    """The argv that trains ``config_path`` (or resumes ``resume_dir``) with ``num_processes`` local processes:
+    torchrun on CPU (gloo), accelerate launch on GPUs; what the app's launcher starts as a child process."""
+    train = ["-m", "adalora_studio", "train", "--quiet"]
+    train += ["--resume", str(resume_dir)] if resume_dir is not None else [str(config_path)]
+    if cpu:
+        return [python, "-m", "torch.distributed.run", "--nproc_per_node", str(num_processes), "--master_port",
+                str(port), *train]
+    return [python, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes),
+            "--main_process_port", str(port), *(["--multi_gpu"] if num_processes > 1 else []), *train]
+
+
+def runs_base(cfg: RunConfig) -> Path:
+    """The folder a run of ``cfg`` creates its run folder in (``output_dir`` or the user's runs folder)."""
+    from .. import paths
+
+    return Path(cfg.output_dir).expanduser() if cfg.output_dir else paths.runs_dir()
