@@ -19,6 +19,7 @@ from ..app.settings import SettingsStore
 from ..core import paths
 from ..core.config import RunConfig
 from ..core.errors import StudioError
+from . import launched_run
 from .adapter_viewer import open_adapter_dialog
 from .close_guard import defer_close_for_work
 from .home import HomePage
@@ -219,7 +220,7 @@ class MainWindow(QMainWindow):
     @property
     def running(self) -> bool:
         """Whether a run started from this window is in progress."""
-        return self._worker is not None and self._worker.is_running
+        return (self._worker is not None and self._worker.is_running) or launched_run.active(self)
 
     def start_demo(self) -> None:
         """Try the demo: bundled model + demo data + the Quick demo budget, straight to training."""
@@ -249,6 +250,8 @@ class MainWindow(QMainWindow):
         if resume_from is None:
             dashboard.reset()
         self.pages.setCurrentWidget(dashboard)
+        if cfg.training.processes > 1:  # child processes under torchrun, followed through the run folder
+            return launched_run.start(self, cfg, resume_from)
         worker = self.worker
         if not self._worker_connected:
             worker.event.connect(dashboard.apply_event)
@@ -272,7 +275,9 @@ class MainWindow(QMainWindow):
 
     def stop_run(self) -> None:
         """Ask the run to stop after the current step (it writes a checkpoint)."""
-        if self.running:
+        if launched_run.stop(self):
+            self.statusBar().showMessage("Stopping every process after the same step, with a checkpoint…")
+        elif self.running:
             self.worker.request_stop()
             self.statusBar().showMessage("Stopping: finishing the current step and saving a checkpoint…")
 

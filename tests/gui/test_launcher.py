@@ -96,3 +96,38 @@ def test_a_killed_rank_ends_as_failed_with_its_stderr(qtbot, run_json) -> None: 
     assert killed and isinstance(failed, Failed), failed
     assert "exited with code" in failed.message and "Last lines of its error output" in failed.message
     assert str(killed[0]) in failed.message or "SIGKILL" in failed.message, failed.message
+
+
+def test_main_window_launches_two_processes_and_the_dashboard_follows(qtbot, run_json) -> None:  # noqa: ANN001
+    from adalora_studio.core.config import with_section
+    from adalora_studio.gui.main_window import MainWindow
+    from adalora_studio.gui.worker import TorchWorker
+
+    cfg, _path, _port = run_json(3, 29661)
+    cfg = with_section(cfg, "training", processes=2)
+    worker = TorchWorker()
+    win = MainWindow(worker=worker)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.run_ended, timeout=TIMEOUT_MS) as ended:
+        assert win.start_run(cfg)
+        assert win.running and not worker.is_running  # the children train, not the in-process worker
+    assert isinstance(ended.args[0], Finished), ended.args[0]
+    assert win.dashboard.state.last_step.step == 3 and not win.running
+    assert worker.shutdown(30_000)
+
+
+def test_training_page_offers_processes(qtbot) -> None:  # noqa: ANN001
+    from adalora_studio.gui.wizard.processes_row import ProcessesSpin
+    from adalora_studio.gui.wizard.state import WizardState
+    from adalora_studio.gui.wizard.training import TrainingPage
+
+    state = WizardState(None)
+    page = TrainingPage(state)
+    qtbot.addWidget(page)
+    spin = page.findChild(ProcessesSpin)
+    assert spin.value() == 1  # CPU / before the probe
+    state.set_devices({"cuda": True, "cuda_count": 4, "mps": False, "cuda_name": "GPU", "bf16": True,
+                       "auto_device": "cuda", "auto_precision": "bf16", "threads": 4})
+    assert spin.value() == 4 and state.config.training.processes == 4  # defaults to the visible GPUs
+    spin.setValue(2)
+    assert state.config.training.processes == 2

@@ -124,6 +124,9 @@ class TrainingConfig:
     precision: str = _f("auto", "auto | fp32 | bf16 | fp16. auto: bf16 on GPUs that support it, else fp32.")
     gradient_checkpointing: bool = _f(
         False, "Recompute activations during the backward pass: less memory for activations, ~30% slower steps.")
+    processes: int = _f(
+        1, "Processes (GPUs) the app starts for this run; more than 1 runs torchrun as child processes. The CLI "
+           "ignores it: start `adalora-studio train` under torchrun or accelerate launch (see export-launch).")
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,13 @@ def inspect(cfg: RunConfig) -> Any:
 def probe_devices() -> dict[str, Any]:
     """Which accelerators torch sees, and what ``device=auto`` / ``precision=auto`` pick
     (``core.training.probe_devices``, the one device policy, as a dict)."""
+    import torch
+
     from ...core.training import probe_devices as probe
 
-    return probe().to_dict()
+    out = probe().to_dict()
+    out["cuda_count"] = torch.cuda.device_count() if out.get("cuda") else 0
+    return out
 
 
 def hub_unavailable_reason() -> str | None:

@@ -22,6 +22,7 @@ from ...core import paths
 from ...core.config import DEVICES, PRECISIONS, SCHEDULERS
 from . import jobs
 from .page import InlineMessage, WizardPage, tip
+from .processes_row import ProcessesSpin
 from .recent_button import RecentButton
 from .state import WizardState
 
@@ -107,6 +108,8 @@ class TrainingPage(WizardPage):
         self.device_note.setWordWrap(True)
         f4.addRow("Device:", self.device)
         f4.addRow("Precision:", self.precision)
+        self.processes = ProcessesSpin(state, hw)
+        f4.addRow("Processes / GPUs:", self.processes)
         f4.addRow("", self.device_note)
         f2.addRow(hw)
 
