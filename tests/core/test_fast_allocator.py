@@ -125,3 +125,22 @@ def test_missing_gradient_is_named(tiny_bert_dir: Path) -> None:
     install_fast_path(model)
     with pytest.raises(TypeError, match="lora_.*no gradient"):
         update_and_allocate(model, 0)
+
+
+def test_a_deep_copy_uses_its_own_parameters(tiny_bert_dir: Path) -> None:
+    """Exports deep-copy a live model: the copy's batched term must read the copy's P and Q, not the original's."""
+    import copy
+
+    import torch
+
+    model = _model(tiny_bert_dir, "bert")
+    install_fast_path(model)
+    clone = copy.deepcopy(model)
+    assert clone.base_model.forward.__self__ is clone.base_model
+    batch = _batch(model, "bert", 0)
+    assert clone(**batch).loss.item() == pytest.approx(model(**batch).loss.item(), rel=1e-6)
+    with torch.no_grad():
+        for n, p in clone.named_parameters():
+            if "lora_A" in n:
+                p.mul_(3.0)
+    assert clone(**batch).loss.item() != pytest.approx(model(**batch).loss.item(), rel=1e-6)

@@ -17,6 +17,7 @@ peft's behaviour is the specification: ``tests/core/test_fast_allocator.py`` run
 
 from __future__ import annotations
 
+import types
 from collections import defaultdict
 from typing import Any
 
@@ -37,22 +38,24 @@ def install_fast_path(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> Fast
     inner = adalora_model(peft_model)
     params = [(n, p) for n, p in inner.model.named_parameters()
               if ("lora_A" in n or "lora_B" in n) and adapter_name in n]
-    groups = _orth_groups(params)
-
-    def forward(*args: Any, **kwargs: Any) -> Any:
-        import torch
-
-        outputs = inner.model.forward(*args, **kwargs)
-        loss = getattr(outputs, "loss", None)
-        if loss is not None and isinstance(loss, torch.Tensor):
-            weight = inner.peft_config[adapter_name].orth_reg_weight
-            if weight < 0:
-                raise ValueError("orth_reg_weight should be greater than or equal to 0. ")
-            outputs.loss += weight * batched_orth_regulariser(groups, len(params))
-        return outputs
-
-    inner.forward = forward
+    inner._studio_orth = (adapter_name, _orth_groups(params), len(params))
+    inner.forward = types.MethodType(_forward_with_batched_orth, inner)  # a deep copy re-binds it to the copy
     return fast
+
+
+def _forward_with_batched_orth(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """``AdaLoraModel.forward`` with the orthogonality term of :func:`batched_orth_regulariser`."""
+    import torch
+
+    outputs = self.model.forward(*args, **kwargs)
+    loss = getattr(outputs, "loss", None)
+    if loss is not None and isinstance(loss, torch.Tensor):
+        adapter_name, groups, n_params = self._studio_orth
+        weight = self.peft_config[adapter_name].orth_reg_weight
+        if weight < 0:
+            raise ValueError("orth_reg_weight should be greater than or equal to 0. ")
+        outputs.loss += weight * batched_orth_regulariser(groups, n_params)
+    return outputs
 
 
 def uninstall_fast_path(peft_model: Any) -> None:
@@ -62,6 +65,7 @@ def uninstall_fast_path(peft_model: Any) -> None:
     inner = adalora_model(peft_model)
     if "forward" in vars(inner):
         del inner.forward
+    vars(inner).pop("_studio_orth", None)
 
 
 def fast_allocator_of(peft_model: Any) -> FastAllocator | None:
