@@ -34,6 +34,7 @@ from .allocator_state import (
     update_and_allocate,
 )
 from .build import adalora_config, build_peft_model, task_type
+from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpoint_model, unwrap_base
 from .fast_allocator import (
     FastAllocator,
     batched_orth_regulariser,
@@ -41,8 +42,6 @@ from .fast_allocator import (
     install_fast_path,
     uninstall_fast_path,
 )
-from .build import adalora_config, build_peft_model, task_type
-from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpoint_model, unwrap_base
 from .folder_kind import (
     KIND_ADALORA,
     KIND_LORA,
