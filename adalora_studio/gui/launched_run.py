@@ -54,5 +54,6 @@ def stop(window: Any) -> bool:
     if not active(window):
         return False
     launcher_of(window).stop()
+    window.statusBar().showMessage("Stopping every process after the same step, with a checkpoint…")
     return True
 

@@ -275,9 +275,7 @@ class MainWindow(QMainWindow):
 
     def stop_run(self) -> None:
         """Ask the run to stop after the current step (it writes a checkpoint)."""
-        if launched_run.stop(self):
-            self.statusBar().showMessage("Stopping every process after the same step, with a checkpoint…")
-        elif self.running:
+        if not launched_run.stop(self) and self.running:
             self.worker.request_stop()
             self.statusBar().showMessage("Stopping: finishing the current step and saving a checkpoint…")
 
