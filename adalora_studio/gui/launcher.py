@@ -11,6 +11,7 @@ its stderr in the message.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -129,10 +130,14 @@ class ProcessLauncher(QObject):
         self.poll()  # the last lines, and the folder if it appeared just now
         self._timer.stop()
         event = self.terminal
+        tail = self._stderr_tail.strip() or "(no output on stderr)"
         if event is None:
-            tail = self._stderr_tail.strip() or "(no output on stderr)"
             event = Failed(step=self.last_step, message=(
                 f"A training process exited with code {exit_code} before the run ended.\n"
+                f"Last lines of its error output:\n{tail}"))
+        elif isinstance(event, Failed) and exit_code != 0:  # e.g. rank 0 saw another rank vanish: say why
+            event = dataclasses.replace(event, message=(
+                f"{event.message}\n\nThe launched processes exited with code {exit_code}. "
                 f"Last lines of its error output:\n{tail}"))
         self.ended.emit(event)
 

@@ -1,11 +1,12 @@
 """Measured preflight: a few real optimizer steps on the real model and data, then "will it fit, how long?".
 
-:func:`measure_run` runs the engine itself for ``warmup + steps`` optimizer steps into a temporary folder (deleted
-afterwards: no run folder is left behind), times the steps after the warm-up (wall clock and the thread's CPU
-time), times one evaluation of the whole evaluation set, takes the peak resident memory (the kernel's
-high-water mark on Linux) and the peak CUDA allocation, and projects the whole run: ``total_steps x s/step + evaluations x eval time``. When the peak
-does not fit in the memory available, :meth:`PreflightReport.lines` says which knob helps and by about how much,
-from the measured split between the memory the model holds and what the steps add.
+:func:`measure_run` runs the engine itself for ``warmup + steps`` optimizer steps into a temporary folder
+(deleted afterwards: no run folder is left behind), times the steps after the warm-up (wall clock and the
+thread's CPU time), times one evaluation of the whole evaluation set, takes the peak resident memory (the
+kernel's high-water mark on Linux) and the peak CUDA allocation, and projects the whole run:
+``total_steps x s/step + evaluations x eval time``. When the peak does not fit in the memory available,
+:meth:`PreflightReport.lines` says which knob helps and by about how much, from the measured split between the
+memory the model holds and what the steps add.
 
 Used by ``adalora-studio validate --dry-run`` and, in the worker thread, by the GUI's review page.
 """
