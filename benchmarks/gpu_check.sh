@@ -25,3 +25,6 @@ timeout 900 "$PY" benchmarks/engine_throughput.py --task causal-lm --device cuda
 
 step "precision paths: s/step and peak VRAM (preflight dry runs)"
 timeout 600 "$PY" benchmarks/gpu_precision.py --steps 20 2>/dev/null
+
+step "AdaLoRA per-part cost on the GPU, peft vs fast path (SmolLM2 shapes)"
+timeout 300 "$PY" benchmarks/adalora_overhead.py --device cuda --task causal-lm --repeat 50 2>/dev/null
