@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .core.config.schema import TASKS
 from .core.errors import ConfigErrors, StudioError
 
 EXIT_OK = 0
@@ -41,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_launch)
 
     p = sub.add_parser("demo", help="fine-tune the bundled model on the bundled demo dataset, headless")
-    p.add_argument("--task", choices=("text-classification", "causal-lm"), default="text-classification")
+    p.add_argument("--task", choices=("text-classification", "causal-lm", "question-answering"),
+                   default="text-classification")
     p.add_argument("--output-dir", help="folder that receives the run folder (default: the user's runs folder)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many optimizer steps (default: 3 epochs)")
     p.set_defaults(func=cmd_demo)
@@ -89,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init-config", help="write a commented starting config")
     p.add_argument("path", nargs="?", default="run.json")
-    p.add_argument("--task", choices=("text-classification", "causal-lm"), default="text-classification")
+    p.add_argument("--task", choices=TASKS, default="text-classification")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--data", metavar="FILE", help="start from this data file (any supported format; read to check it)")
     p.add_argument("--sheet", default="", help="with --data on an .xlsx file: the sheet (default: the first)")

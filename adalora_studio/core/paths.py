@@ -92,3 +92,8 @@ def demo_classification_file() -> Path:
 def demo_causal_lm_file() -> Path:
     """The bundled demo prompt/response pairs for causal language modelling (CC0)."""
     return resources_dir() / "demo" / "instructions.jsonl"
+
+
+def demo_qa_file() -> Path:
+    """The bundled demo SQuAD-style question answering data (CC0): context, question, answers."""
+    return resources_dir() / "demo" / "qa_passages.jsonl"

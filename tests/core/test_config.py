@@ -139,9 +139,27 @@ def test_each_field_check_names_its_field(section: str, changes: dict, field: st
     assert field in _fields(with_section(_valid(), section, **changes))
 
 
-def test_future_tasks_are_named_as_planned() -> None:
-    msg = _fields(_valid().replace(task="seq2seq"))["task"]
-    assert "planned" in msg
+def test_new_tasks_are_accepted_and_unknown_ones_named() -> None:
+    for task in ("question-answering", "seq2seq"):
+        assert "task" not in _fields(_valid().replace(task=task))
+    assert "question-answering" in _fields(_valid().replace(task="translation"))["task"]
+
+
+@pytest.mark.parametrize(
+    ("task", "changes", "field"),
+    [
+        ("question-answering", {"doc_stride": 0}, "data.doc_stride"),
+        ("question-answering", {"doc_stride": 64, "max_length": 128}, "data.doc_stride"),
+        ("question-answering", {"max_answer_length": 0}, "data.max_answer_length"),
+        ("question-answering", {"eval_metric": "rouge"}, "data.eval_metric"),
+        ("seq2seq", {"eval_metric": "squad"}, "data.eval_metric"),
+        ("seq2seq", {"eval_metric": "meteor"}, "data.eval_metric"),
+        ("seq2seq", {"generation_eval_rows": -1}, "data.generation_eval_rows"),
+        ("causal-lm", {"max_new_tokens": 0}, "data.max_new_tokens"),
+    ],
+)
+def test_task_data_checks_name_their_field(task: str, changes: dict, field: str) -> None:
+    assert field in _fields(with_section(_valid().replace(task=task), "data", **changes))
 
 
 def test_check_config_raises_all_errors_at_once() -> None:

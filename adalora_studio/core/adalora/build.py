@@ -14,7 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def task_type(task: str) -> str:
     """peft's task type for one of our tasks."""
-    return {"text-classification": "SEQ_CLS", "causal-lm": "CAUSAL_LM"}[task]
+    return {"text-classification": "SEQ_CLS", "causal-lm": "CAUSAL_LM", "question-answering": "QUESTION_ANS",
+            "seq2seq": "SEQ_2_SEQ_LM"}[task]
 
 
 def adalora_config(cfg: RunConfig, plan: RunPlan) -> AdaLoraConfig:

@@ -15,6 +15,7 @@ from .schema import (
     DATA_FORMATS,
     DELIMITERS,
     DEVICES,
+    EVAL_METRICS,
     FUTURE_TASKS,
     MODEL_SOURCES,
     PRECISIONS,
@@ -95,6 +96,7 @@ def _check_data(e: list[ConfigError], d: DataConfig) -> None:
     _choice(e, "data.chat_format", d.chat_format, CHAT_FORMATS)
     _choice(e, "data.template", d.template, TEMPLATES)
     _choice(e, "data.text_mode", d.text_mode, TEXT_MODES)
+    e.extend(_task_data_checks(cfg))
 
 
 def _check_budget(e: list[ConfigError], b: BudgetConfig) -> None:
@@ -168,6 +170,38 @@ def _check_training(e: list[ConfigError], t: TrainingConfig) -> None:
         e.append(ConfigError("training.log_every", "must be at least 1"))
     _choice(e, "training.device", t.device, DEVICES)
     _choice(e, "training.precision", t.precision, PRECISIONS)
+
+
+_METRICS_BY_TASK = {
+    "text-classification": ("auto", "loss"),
+    "causal-lm": ("auto", "loss", "rouge", "bleu", "chrf", "exact_match"),
+    "seq2seq": ("auto", "loss", "rouge", "bleu", "chrf", "exact_match"),
+    "question-answering": ("auto", "loss", "squad", "squad_v2"),
+}
+
+
+def _task_data_checks(cfg: RunConfig) -> list[ConfigError]:
+    """Checks of the question-answering and generation fields of ``data``."""
+    e: list[ConfigError] = []
+    d = cfg.data
+    _choice(e, "data.eval_metric", d.eval_metric, EVAL_METRICS)
+    allowed = _METRICS_BY_TASK.get(cfg.task, EVAL_METRICS)
+    if d.eval_metric in EVAL_METRICS and d.eval_metric not in allowed:
+        e.append(ConfigError("data.eval_metric", f"'{d.eval_metric}' does not apply to task {cfg.task}; "
+                                                 f"choose one of: {', '.join(allowed)}"))
+    if cfg.task == "question-answering":
+        if d.doc_stride < 1:
+            e.append(ConfigError("data.doc_stride", "must be at least 1 token"))
+        elif d.doc_stride >= d.max_length // 2:
+            e.append(ConfigError("data.doc_stride", f"must be below half of data.max_length ({d.max_length}) so "
+                                                    "each window still moves forward; e.g. max_length // 4"))
+        if d.max_answer_length < 1:
+            e.append(ConfigError("data.max_answer_length", "must be at least 1 token"))
+    if d.generation_eval_rows < 0:
+        e.append(ConfigError("data.generation_eval_rows", "cannot be negative (0 means every eval row)"))
+    if d.max_new_tokens < 1:
+        e.append(ConfigError("data.max_new_tokens", "must be at least 1 token"))
+    return e
 
 
 def check_config(cfg: RunConfig) -> RunConfig:

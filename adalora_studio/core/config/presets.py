@@ -57,11 +57,20 @@ def demo_config(task: str = "text-classification") -> RunConfig:
         model = ModelConfig(source="gguf", path=str(gguf) if gguf else "")
         data = DataConfig(train_file=str(paths.demo_causal_lm_file()), format="jsonl", prompt_column="prompt",
                           response_column="response", max_length=96, eval_fraction=0.1)
+    elif task == "question-answering":
+        data = DataConfig(train_file=str(paths.demo_qa_file()), format="jsonl", question_column="question",
+                          context_column="context", answers_column="answers", max_length=128, doc_stride=32,
+                          eval_fraction=0.1, eval_metric="squad")
+    elif task == "seq2seq":
+        model = ModelConfig(source="hub", path=SEQ2SEQ_DEMO_MODEL)
+        data = DataConfig(train_file=str(paths.demo_causal_lm_file()), format="jsonl", source_column="prompt",
+                          target_column="response", max_length=96, eval_fraction=0.1, eval_metric="rouge",
+                          generation_eval_rows=32, max_new_tokens=48)
     else:
         data = DataConfig(train_file=str(paths.demo_classification_file()), format="csv", text_columns=("text",),
                           label_column="label", max_length=64, eval_fraction=0.15)
     return RunConfig(
-        name="demo" if task == "text-classification" else "demo-causal-lm",
+        name="demo" if task == "text-classification" else f"demo-{task}",
         task=task,
         model=model,
         data=data,
@@ -70,6 +79,10 @@ def demo_config(task: str = "text-classification") -> RunConfig:
                                 warmup_ratio=0.06, seed=42, eval_every=0, checkpoint_every=0, keep_checkpoints=2,
                                 log_every=1, device="auto", precision="auto"),
     )
+
+
+SEQ2SEQ_DEMO_MODEL = "google-t5/t5-small"
+"""No seq2seq model is bundled; the seq2seq template names this hub model (downloaded on first use)."""
 
 
 def bundled_causal_lm_gguf() -> Path | None:

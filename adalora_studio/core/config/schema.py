@@ -18,9 +18,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 from ..errors import ConfigError, ConfigErrors
 from .migrations import SCHEMA_VERSION, migrate
 
-TASKS = ("text-classification", "causal-lm")
-"""Tasks the engine runs today. The config leaves room for ``seq2seq`` and ``extractive-qa``."""
-FUTURE_TASKS = ("seq2seq", "extractive-qa")
+TASKS = ("text-classification", "causal-lm", "question-answering", "seq2seq")
+"""Tasks the engine runs: classification, causal LM, extractive question answering (SQuAD) and seq2seq."""
+FUTURE_TASKS: tuple[str, ...] = ()
 MODEL_SOURCES = ("bundled", "folder", "gguf", "hub")
 DATA_FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "arrow", "xlsx", "txt")
 BUDGET_MODES = ("ranks", "percent", "params")
@@ -31,6 +31,8 @@ DELIMITERS = ("auto", ",", ";", "\t", "|")
 CHAT_FORMATS = ("auto", "messages", "sharegpt", "alpaca", "prompt-response", "text")
 TEMPLATES = ("auto", "chat", "plain")
 TEXT_MODES = ("lines", "chunks")
+EVAL_METRICS = ("auto", "loss", "rouge", "bleu", "chrf", "exact_match", "squad", "squad_v2")
+"""``data.eval_metric``: auto picks squad for question answering, rouge for seq2seq and loss elsewhere."""
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -76,6 +78,22 @@ class DataConfig:
                                "chat | plain (turn text + newline; assistant text + end token; loss on assistant).")
     text_mode: str = _f("lines", "Plain-text (.txt) files for causal LM: lines (one example per non-blank line) or "
                                  "chunks (the whole file cut into max_length-token blocks, for continued pretraining).")
+    question_column: str = _f("", "Question column for question answering. Empty: detect.")
+    context_column: str = _f("", "Context (passage) column for question answering. Empty: detect.")
+    answers_column: str = _f(
+        "", "Answers column for question answering: {text: [...], answer_start: [...]} per row. Empty: detect.")
+    source_column: str = _f("", "Source (input text) column for seq2seq. Empty: detect.")
+    target_column: str = _f("", "Target (output text) column for seq2seq. Empty: detect.")
+    doc_stride: int = _f(32, "Question answering: tokens shared by consecutive windows of a long context.")
+    eval_metric: str = _f(
+        "auto", "auto | loss | rouge | bleu | chrf | exact_match | squad | squad_v2. auto: squad for question "
+        "answering, rouge for seq2seq, eval loss for causal LM. Eval loss is always reported too.")
+    generation_eval_rows: int = _f(
+        32, "Evaluate generation on N eval rows (greedy, batched) for rouge/bleu/chrf/exact_match. 0: all rows.")
+    max_new_tokens: int = _f(48, "Most tokens generated per eval row for generation metrics.")
+    metric_fallback_to_loss: bool = _f(
+        False, "If the metric's package is not installed, evaluate by eval loss alone instead of refusing to start.")
+    max_answer_length: int = _f(30, "Question answering: longest answer span (tokens) considered at evaluation.")
 
 
 @dataclass(frozen=True)
@@ -135,7 +153,7 @@ class RunConfig:
 
     schema_version: int = _f(SCHEMA_VERSION, "Config file format version.")
     name: str = _f("run", "Run name; the run folder is named after it.")
-    task: str = _f("text-classification", "text-classification | causal-lm.")
+    task: str = _f("text-classification", "text-classification | causal-lm | question-answering | seq2seq.")
     model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model."})
     data: DataConfig = field(default_factory=DataConfig, metadata={"help": "Dataset."})
     budget: BudgetConfig = field(default_factory=BudgetConfig, metadata={"help": "AdaLoRA budget and schedule."})

@@ -10,7 +10,12 @@ from ..config import ModelConfig
 from ..errors import ModelError
 from .sources import ModelSource, explain_load_error, resolve_source
 
-TASK_CLASSES = {"text-classification": "AutoModelForSequenceClassification", "causal-lm": "AutoModelForCausalLM"}
+TASK_CLASSES = {
+    "text-classification": "AutoModelForSequenceClassification",
+    "causal-lm": "AutoModelForCausalLM",
+    "question-answering": "AutoModelForQuestionAnswering",
+    "seq2seq": "AutoModelForSeq2SeqLM",
+}
 
 
 def _auto_class(task: str) -> Any:
@@ -31,6 +36,11 @@ def _load_config(source: ModelSource) -> Any:
 
 
 def _check_task(config: Any, task: str, source: ModelSource) -> None:
+    if task == "seq2seq" and not getattr(config, "is_encoder_decoder", False):
+        raise ModelError(
+            f"task: {source.label} ({getattr(config, 'model_type', '?')}) is not an encoder-decoder model; seq2seq "
+            "needs one such as BART or T5 (for a decoder-only model choose task causal-lm)."
+        )
     if task == "causal-lm" and getattr(config, "model_type", "") in _ENCODER_ONLY:
         raise ModelError(
             f"task: {source.label} is an encoder model ({config.model_type}) and cannot generate text; "
