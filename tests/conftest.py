@@ -53,3 +53,15 @@ def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Llama causal LM folder (pad token set; also loads for sequence classification); built once."""
     return _tiny_model_dir(tmp_path_factory, "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny T5 seq2seq folder (AutoModelForSeq2SeqLM; inputs and targets end with <eos>); built once."""
+    return _tiny_model_dir(tmp_path_factory, "t5")
+
+
+@pytest.fixture(scope="session")
+def tiny_bart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BART seq2seq folder (AutoModelForSeq2SeqLM); built once."""
+    return _tiny_model_dir(tmp_path_factory, "bart")

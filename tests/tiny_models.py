@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-KINDS = ("bert", "gpt2", "llama")
+KINDS = ("bert", "gpt2", "llama", "t5", "bart")
+SEQ2SEQ_KINDS = ("t5", "bart")
 
 HIDDEN = 32
 LAYERS = 2
@@ -116,6 +117,9 @@ def make_tokenizer(kind: str):  # -> transformers.PreTrainedTokenizerFast
             mask_token="[MASK]",
             model_max_length=MAX_POSITIONS,
         )
+    if kind in SEQ2SEQ_KINDS:  # encoder inputs and targets end with <eos>, as T5's and BART's tokenizers do
+        tok.post_processor = processors.TemplateProcessing(
+            single="$A <eos>", pair="$A <eos> $B <eos>", special_tokens=[("<eos>", vocab["<eos>"])])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         unk_token="<unk>",
@@ -167,14 +171,28 @@ def make_config(kind: str, vocab_size: int, pad_id: int, eos_id: int | None, num
             tie_word_embeddings=False,
             **common,
         )
+    if kind == "t5":
+        from transformers import T5Config
+
+        return T5Config(vocab_size=vocab_size, d_model=HIDDEN, d_kv=HIDDEN // HEADS, d_ff=INTERMEDIATE,
+                        num_layers=LAYERS, num_decoder_layers=LAYERS, num_heads=HEADS, eos_token_id=eos_id,
+                        decoder_start_token_id=pad_id, pad_token_id=pad_id)
+    if kind == "bart":
+        from transformers import BartConfig
+
+        return BartConfig(vocab_size=vocab_size, d_model=HIDDEN, encoder_layers=LAYERS, decoder_layers=LAYERS,
+                          encoder_attention_heads=HEADS, decoder_attention_heads=HEADS, encoder_ffn_dim=INTERMEDIATE,
+                          decoder_ffn_dim=INTERMEDIATE, max_position_embeddings=MAX_POSITIONS, pad_token_id=pad_id,
+                          bos_token_id=eos_id, eos_token_id=eos_id, decoder_start_token_id=eos_id,
+                          forced_eos_token_id=eos_id)
     raise ValueError(f"unknown tiny model kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
 def make_tiny_model(kind: str, folder: str | Path, num_labels: int = 2, seed: int = 0) -> Path:
     """Build and save a tiny ``kind`` model ("bert" | "gpt2" | "llama") plus its tokenizer into ``folder``.
 
-    BERT is saved as a ``BertModel`` (encoder + pooler) so ``AutoModelForSequenceClassification`` adds a fresh
-    head; GPT-2 and Llama are saved as causal LMs, loadable with ``AutoModelForCausalLM`` and (with a fresh
+    BERT is saved as a ``BertModel`` (encoder + pooler) so ``AutoModelForSequenceClassification`` (or
+    ``AutoModelForQuestionAnswering``) adds a fresh head; T5 and BART are saved as ``AutoModelForSeq2SeqLM``; GPT-2 and Llama are saved as causal LMs, loadable with ``AutoModelForCausalLM`` and (with a fresh
     score head) ``AutoModelForSequenceClassification``. Returns the folder.
     """
     import torch
@@ -190,6 +208,10 @@ def make_tiny_model(kind: str, folder: str | Path, num_labels: int = 2, seed: in
     torch.manual_seed(seed)
     if kind == "bert":
         model = BertModel(config)
+    elif kind in SEQ2SEQ_KINDS:
+        from transformers import AutoModelForSeq2SeqLM
+
+        model = AutoModelForSeq2SeqLM.from_config(config)
     else:
         model = AutoModelForCausalLM.from_config(config)
     model.save_pretrained(folder, safe_serialization=True)

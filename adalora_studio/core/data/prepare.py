@@ -69,6 +69,11 @@ class DataSummary:
     """Rows left out (not usable, or no trainable token left within max_length); named in warnings or notes."""
     notes: tuple[str, ...] = ()
     """Facts worth a line that are not warnings (e.g. under 1% of rows skipped)."""
+    question_column: str | None = None
+    context_column: str | None = None
+    answers_column: str | None = None
+    source_column: str | None = None
+    target_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class PreparedData:
     train: datasets.Dataset
     eval: datasets.Dataset
     summary: DataSummary
+    eval_examples: Any = None
+    """Question answering: the eval questions (``QAExample``) the eval features' ``example_index`` points into."""
 
 
 @dataclass
@@ -96,6 +103,10 @@ class _Resolved:
 
 def inspect_dataset(cfg: RunConfig) -> DataSummary:
     """Load and check the data of ``cfg`` and describe the split, without a tokenizer. Raises :class:`DataError`."""
+    if cfg.task == "question-answering":
+        from .qa_prepare import inspect_qa
+
+        return inspect_qa(cfg)
     return _resolve(cfg).summary
 
 
@@ -105,7 +116,15 @@ def prepare_data(cfg: RunConfig, tokenizer: Any) -> PreparedData:
     Causal LM pairs longer than ``data.max_length`` are cut there and reported in ``summary.warnings``; when
     every pair is too long this raises :class:`DataError`.
     """
+    if cfg.task == "question-answering":
+        from .qa_prepare import prepare_qa
+
+        return prepare_qa(cfg, tokenizer)
     resolved = _resolve(cfg)
+    if cfg.task == "seq2seq":
+        from .seq2seq import tokenize_seq2seq
+
+        return tokenize_seq2seq(cfg, tokenizer, resolved.train_table, resolved.eval_table, resolved.summary)
     if cfg.task == "causal-lm":
         return _prepare_causal(cfg, tokenizer, resolved)
     summary = resolved.summary
@@ -138,6 +157,10 @@ def _resolve(cfg: RunConfig) -> _Resolved:
         from .prepare_causal import resolve_causal
 
         resolved = resolve_causal(cfg, train, eval_table, fmt)
+    elif cfg.task == "seq2seq":
+        from .seq2seq import resolve_seq2seq
+
+        resolved = resolve_seq2seq(cfg, train, eval_table, fmt)
     else:
         sample = train.select(range(min(_SAMPLE_ROWS, len(train)))).to_dict()
         resolved = _resolve_classification(cfg, train, eval_table, summarise_columns(sample), sample, fmt)

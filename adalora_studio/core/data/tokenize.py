@@ -110,6 +110,14 @@ def make_collator(task: str, tokenizer: Any) -> Callable[[Sequence[Mapping[str, 
     token_type_ids; labels become a tensor). causal-lm: :class:`CausalLMCollator` with the tokenizer's pad id
     (its eos id, then 0, when it has none).
     """
+    if task == "question-answering":
+        from .qa_tokenize import QACollator
+
+        return QACollator(tokenizer)
+    if task == "seq2seq":
+        from .seq2seq import seq2seq_collator
+
+        return seq2seq_collator(tokenizer)  # type: ignore[no-any-return]
     if task == "causal-lm":
         pad = tokenizer.pad_token_id
         if pad is None:

@@ -225,7 +225,7 @@ class Engine(EngineLifecycle):
                 epoch=state.epoch + state.batch_in_epoch / max(plan.micro_batches_per_epoch, 1),
                 task_loss=task_loss, orth_loss=orth, lr=lr, grad_norm=float(grad_norm),
                 samples_per_s=loop.clock.take_window(), elapsed_s=loop.clock.elapsed(),
-                eta_s=loop.clock.eta(state.global_step, plan.total_steps),
+                eta_s=loop.clock.eta(state.global_step, plan.total_steps) + self._eval_eta(s),
                 skipped_steps=loop.skipped_steps, **cuda_memory(acc),
             ))
         if mask_now:
@@ -293,14 +293,14 @@ class Engine(EngineLifecycle):
             return
         import torch
 
-        from .evaluation import evaluate
+        from .task_eval import evaluate_session
 
         t0 = time.perf_counter()
         self._activity = f"the evaluation after optimizer step {s.state.global_step}"
         cpu_rng = torch.get_rng_state()  # evaluation must not change the training's random stream
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         try:
-            result = evaluate(s.model, s.eval_loader, s.config.task, s.accelerator)
+            result = evaluate_session(s)
         finally:
             torch.set_rng_state(cpu_rng)
             if cuda_rng is not None:
@@ -309,7 +309,15 @@ class Engine(EngineLifecycle):
         self._activity = ""
         s.state.last_metrics = {"eval_loss": result.loss, **result.metrics}
         self.stats.eval_s += time.perf_counter() - t0
+        self.stats.n_evals += 1
         yield from self._yield(EvalLogged(step=s.state.global_step, eval_loss=result.loss, metrics=result.metrics))
+
+    def _eval_eta(self, s: Session) -> float:
+        """The evaluations still to come at their measured mean duration (generation included)."""
+        from .task_eval import eval_eta
+
+        return eval_eta(s.state.global_step, s.plan.total_steps, s.config.training.eval_every,
+                        s.plan.steps_per_epoch, self.stats.eval_s, self.stats.n_evals) if s.eval_loader else 0.0
 
     def _checkpoint(self, s: Session) -> Iterator[Event]:
         if self._last_ckpt_step == s.state.global_step:

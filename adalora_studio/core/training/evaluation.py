@@ -42,7 +42,9 @@ def classification_metrics(preds: Sequence[int], labels: Sequence[int]) -> dict[
     return {"accuracy": correct / n, "macro_f1": sum(f1s) / len(f1s)}
 
 
-def _model_inputs(batch: dict[str, Any]) -> dict[str, Any]:
+def _model_inputs(batch: dict[str, Any], task: str = "") -> dict[str, Any]:
+    if task == "seq2seq":  # the decoder inputs are built from the labels (the returned loss is not used)
+        return batch
     return {k: v for k, v in batch.items() if k != "labels"}
 
 
@@ -67,10 +69,10 @@ def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None)
                 if accelerator is None:
                     device = next(unwrapped.parameters()).device
                     batch = {k: v.to(device) for k, v in batch.items()}
-                    logits = model(**_model_inputs(batch)).logits.float()
+                    logits = model(**_model_inputs(batch, task)).logits.float()
                 else:
                     with accelerator.autocast():
-                        logits = model(**_model_inputs(batch)).logits.float()
+                        logits = model(**_model_inputs(batch, task)).logits.float()
                 y = batch["labels"]
                 if task == "causal-lm":
                     shifted = y[:, 1:]
@@ -79,6 +81,10 @@ def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None)
                         ignore_index=IGNORE_INDEX, reduction="none",
                     ).view(shifted.shape)
                     per_example, count = token_loss.sum(dim=1), (shifted != IGNORE_INDEX).sum(dim=1)
+                elif task == "seq2seq":  # decoder logits are aligned with the labels (no shift)
+                    token_loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                                 ignore_index=IGNORE_INDEX, reduction="none").view(y.shape)
+                    per_example, count = token_loss.sum(dim=1), (y != IGNORE_INDEX).sum(dim=1)
                 else:
                     per_example = F.cross_entropy(logits, y, reduction="none")
                     count = torch.ones_like(y)
@@ -87,7 +93,7 @@ def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None)
                 if accelerator is not None:
                     gathered = accelerator.gather_for_metrics((per_example, count))
                     per_example, count = gathered
-                    if task != "causal-lm":
+                    if task == "text-classification":
                         preds[-1], labels[-1] = accelerator.gather_for_metrics((preds[-1], labels[-1]))
                 losses.append(per_example.double())
                 counts.append(count)
@@ -100,7 +106,7 @@ def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None)
     total_count = int(torch.cat(counts).sum().item())
     n_examples = int(sum(t.numel() for t in losses))
     loss = total_loss / total_count if total_count else float("nan")
-    if task == "causal-lm":
+    if task in ("causal-lm", "seq2seq"):
         metrics = {"perplexity": math.exp(min(loss, 700.0)) if math.isfinite(loss) else float("nan")}
     else:
         metrics = classification_metrics(torch.cat(preds).tolist(), torch.cat(labels).tolist())

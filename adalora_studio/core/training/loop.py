@@ -24,6 +24,8 @@ class EngineStats:
     eval_s: float = 0.0
     checkpoint_s: float = 0.0
     steps: int = 0
+    n_evals: int = 0
+    """Evaluations run this session (their mean duration goes into the ETA)."""
 
     @property
     def bookkeeping_share(self) -> float:

@@ -66,6 +66,14 @@ class Session:
     """Problems worth telling the user: the plan's and the data's."""
     state: TrainState = field(default_factory=TrainState)
     resumed: Checkpoint | None = None
+    metric: str = "loss"
+    """The eval metric in use (see :func:`.task_eval.run_metric`)."""
+    qa_eval: Any = None
+    """Question answering: the eval windows' offsets and questions (:class:`.qa_eval.QAEvalData`)."""
+    eval_dataset: Any = None
+    """The tokenised eval dataset (generation metrics read prompts and references from it)."""
+    generation_samples: list[Any] = field(default_factory=list)
+    """The last evaluation's generated rows (:class:`.generation_eval.GenerationSample`)."""
 
 
 def validate_session(config: RunConfig) -> ValidatedRun:
@@ -136,9 +144,22 @@ def build_session(validated: ValidatedRun, folder: RunFolder, checkpoint_path: P
         eval_loader=eval_loader, generator=generator, label_names=labels, n_train=n_train, n_eval=n_eval,
         warnings=tuple(plan.warnings) + tuple(data.summary.warnings),
     )
+    _add_task_eval(session, data)
     if checkpoint_path is not None:
         _restore(session, load_checkpoint(checkpoint_path))
     return session
+
+
+def _add_task_eval(session: Session, data: Any) -> None:
+    """The eval metric, the QA post-processing data and the eval dataset for generation metrics."""
+    from .task_eval import qa_eval_of, run_metric
+
+    metric, warning = run_metric(session.config)
+    session.metric = metric
+    session.qa_eval = qa_eval_of(session.config, data)
+    session.eval_dataset = data.eval if session.n_eval else None
+    if warning:
+        session.warnings = (*session.warnings, warning)
 
 
 def _restore(session: Session, ckpt: Checkpoint) -> None:

@@ -40,6 +40,11 @@ class ValidationReport:
             out.append(f"Text:    {', '.join(d.text_columns)}; label column: {d.label_column}")
             counts = ", ".join(f"{name} ({d.label_counts.get(name, 0)})" for name in d.label_names)
             out.append(f"Labels:  {len(d.label_names)}: {counts}")
+        elif self.config.task == "question-answering":
+            out.append(f"Columns: question '{d.question_column}', context '{d.context_column}', "
+                       f"answers '{d.answers_column}'")
+        elif self.config.task == "seq2seq":
+            out.append(f"Columns: source '{d.source_column}', target '{d.target_column}'")
         else:
             out.append(f"Columns: prompt '{d.prompt_column}', response '{d.response_column}'")
         if d.delimiter:
@@ -67,8 +72,10 @@ def validate_run(cfg: RunConfig, num_processes: int = 1, doctor: bool = False) -
     from ..adalora import make_plan
     from ..data import examine_dataset, inspect_dataset
     from ..model import describe_model
+    from .task_eval import run_metric
 
     check_config(cfg)
+    run_metric(cfg)  # a missing metric package stops here, saying how to install it
     tokenizer, problem = _doctor_tokenizer(cfg) if doctor else (None, "")
     report = None
     if tokenizer is not None:
