@@ -24,11 +24,12 @@ def normalize_answer(s: str) -> str:
     return " ".join(s.split())
 
 
-def f1_score(prediction: str, ground_truth: str) -> float:
-    """Token-overlap F1 of normalised texts (v2.0: two empty answers score 1, one empty 0)."""
+def f1_score(prediction: str, ground_truth: str, version_2: bool = False) -> float:
+    """Token-overlap F1 of normalised texts. v1.1: no common token scores 0 (even two empty texts); v2.0: when
+    either is empty, 1 if both are, else 0."""
     pred_tokens = normalize_answer(prediction).split()
     truth_tokens = normalize_answer(ground_truth).split()
-    if not pred_tokens or not truth_tokens:
+    if version_2 and (not pred_tokens or not truth_tokens):
         return float(pred_tokens == truth_tokens)
     common = Counter(pred_tokens) & Counter(truth_tokens)
     same = sum(common.values())
@@ -44,13 +45,12 @@ def exact_match_score(prediction: str, ground_truth: str) -> float:
     return float(normalize_answer(prediction) == normalize_answer(ground_truth))
 
 
-def _best(metric: object, prediction: str, truths: Sequence[str]) -> float:
-    golds = list(truths) or [""]
-    return max(metric(prediction, g) for g in golds)  # type: ignore[operator]
-
-
-def squad_scores(predictions: Mapping[str, str], answers: Mapping[str, Sequence[str]]) -> dict[str, float]:
+def squad_scores(predictions: Mapping[str, str], answers: Mapping[str, Sequence[str]],
+                 version_2: bool = False) -> dict[str, float]:
     """``exact_match`` and ``f1`` in percent over the questions of ``answers`` (id -> gold texts).
+
+    ``version_2`` follows the v2.0 script (empty answers; questions without gold answers have the gold ``""``);
+    otherwise v1.1's rules.
 
     A question missing from ``predictions`` scores 0 (as the official script counts it). Questions with no gold
     answer (SQuAD v2) are also scored apart as ``noans_*``, the others as ``hasans_*``, when both kinds occur.
@@ -62,8 +62,9 @@ def squad_scores(predictions: Mapping[str, str], answers: Mapping[str, Sequence[
         if pred is None:
             em[qid] = f1[qid] = 0.0
             continue
-        em[qid] = _best(exact_match_score, pred, truths)
-        f1[qid] = _best(f1_score, pred, truths)
+        golds = list(truths) or [""]
+        em[qid] = max(exact_match_score(pred, g) for g in golds)
+        f1[qid] = max(f1_score(pred, g, version_2) for g in golds)
     n = max(len(answers), 1)
     out = {"exact_match": 100.0 * sum(em.values()) / n, "f1": 100.0 * sum(f1.values()) / n}
     has = [q for q, t in answers.items() if t]

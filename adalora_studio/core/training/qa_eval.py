@@ -82,5 +82,6 @@ def evaluate_qa(model: Any, loader: Any, data: QAEvalData, accelerator: Any | No
         return float("nan"), {}, []
     preds = predict_spans(data, starts, ends)
     gold = {ex.id: list(ex.answer_texts) for ex in data.examples}
-    metrics = squad_scores({ex.id: p.text for ex, p in zip(data.examples, preds, strict=True)}, gold)
+    metrics = squad_scores({ex.id: p.text for ex, p in zip(data.examples, preds, strict=True)}, gold,
+                           version_2=data.allow_null)
     return float(torch.cat(losses).mean().item()), metrics, preds
