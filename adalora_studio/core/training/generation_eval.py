@@ -10,6 +10,7 @@ is needed and all processes log the same scores.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,8 @@ def evaluate_generation(model: Any, tokenizer: Any, eval_ds: Any, task: str, met
     was_training = model.training
     model.eval()
     try:
-        with rank_mask_applied(model):
+        masked = rank_mask_applied(model) if hasattr(model, "peft_config") else contextlib.nullcontext()
+        with masked:  # a bare transformers model (no adapter) generates as it is
             generated = generate_ids(model, [p for p, _ in pairs], task, int(pad), max_new_tokens, batch_size)
     finally:
         if was_training:
