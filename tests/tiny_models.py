@@ -192,7 +192,8 @@ def make_tiny_model(kind: str, folder: str | Path, num_labels: int = 2, seed: in
     """Build and save a tiny ``kind`` model ("bert" | "gpt2" | "llama") plus its tokenizer into ``folder``.
 
     BERT is saved as a ``BertModel`` (encoder + pooler) so ``AutoModelForSequenceClassification`` (or
-    ``AutoModelForQuestionAnswering``) adds a fresh head; T5 and BART are saved as ``AutoModelForSeq2SeqLM``; GPT-2 and Llama are saved as causal LMs, loadable with ``AutoModelForCausalLM`` and (with a fresh
+    ``AutoModelForQuestionAnswering``) adds a fresh head; T5 and BART are saved as ``AutoModelForSeq2SeqLM``;
+    GPT-2 and Llama are saved as causal LMs, loadable with ``AutoModelForCausalLM`` and (with a fresh
     score head) ``AutoModelForSequenceClassification``. Returns the folder.
     """
     import torch

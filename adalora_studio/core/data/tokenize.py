@@ -117,7 +117,7 @@ def make_collator(task: str, tokenizer: Any) -> Callable[[Sequence[Mapping[str, 
     if task == "seq2seq":
         from .seq2seq import seq2seq_collator
 
-        return seq2seq_collator(tokenizer)  # type: ignore[no-any-return]
+        return seq2seq_collator(tokenizer)
     if task == "causal-lm":
         pad = tokenizer.pad_token_id
         if pad is None:
