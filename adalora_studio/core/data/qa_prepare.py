@@ -5,6 +5,7 @@ The hold-out split groups questions by context, so a passage is never both train
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..config import RunConfig
@@ -50,7 +51,14 @@ def _summary(cfg: RunConfig, train: list[QAExample], evaluation: list[QAExample]
 def inspect_qa(cfg: RunConfig) -> DataSummary:
     """Read and check the questions, without a tokenizer (counts are questions, not windows)."""
     train, evaluation, cols, fmt = _split(cfg)
-    return _summary(cfg, train, evaluation, cols, fmt)
+    summary = _summary(cfg, train, evaluation, cols, fmt)
+    long = sum(1 for ex in train if len(ex.context) // 4 > cfg.data.max_length)  # ~4 characters per token
+    if long:
+        note = (f"about {long} of {len(train)} training questions have a context longer than data.max_length "
+                f"({cfg.data.max_length} tokens); each becomes several windows once tokenised, so the run will "
+                "take more steps per epoch than counted here")
+        summary = dataclasses.replace(summary, warnings=(*summary.warnings, note))
+    return summary
 
 
 def prepare_qa(cfg: RunConfig, tokenizer: Any) -> PreparedData:
