@@ -34,6 +34,7 @@ from .page import InlineMessage, WizardPage, tip
 from .preview_model import PreviewTableModel
 from .recent_button import RecentButton
 from .state import WizardState
+from .task_fields import TaskFieldsBox
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.json *.jsonl *.parquet *.xlsx *.txt *.gz *.bz2 *.xz *.zst);;"
                "All files (*)")
@@ -155,6 +156,9 @@ class DatasetPage(WizardPage):
         lay.addLayout(lower, 1)
         self.doctor_view = DataDoctorView(state, self.body)  # computed on the worker after each data check
         lay.addWidget(self.doctor_view, 1)
+        self.task_fields = TaskFieldsBox(state, self.body)
+        self.task_fields.changed.connect(self._on_mapping)
+        lower.insertWidget(1, self.task_fields, 1)
 
         self._inspect_timer = QTimer(self, singleShot=True, interval=300)
         self._inspect_timer.timeout.connect(self._inspect)
@@ -186,9 +190,9 @@ class DatasetPage(WizardPage):
     def _on_config_changed(self, cfg: Any) -> None:
         if cfg.task != self._task:
             self._task = cfg.task
-            demos = {str(paths.demo_classification_file()), str(paths.demo_causal_lm_file())}
-            if cfg.data.train_file in demos:  # the other task's demo data: switch to this task's demo
-                self.use_demo()
+            demos = {str(paths.demo_classification_file()), str(paths.demo_causal_lm_file()), str(paths.demo_qa_file())}
+            if cfg.data.train_file in demos and cfg.data.train_file != str(self._demo_file()):
+                self.use_demo()  # the other task's demo data: switch to this task's demo
                 return
         if (cfg.data.train_file, cfg.data.format) != (self.file_edit.text().strip(), self.format_combo.currentText()):
             self._load(cfg)
@@ -219,15 +223,20 @@ class DatasetPage(WizardPage):
         for key in ("text", "text2", "label"):
             self.map_form.setRowVisible(self.combos[key].parentWidget(), cls)
         for key in ("prompt", "response"):
-            self.map_form.setRowVisible(self.combos[key].parentWidget(), not cls)
+            self.map_form.setRowVisible(self.combos[key].parentWidget(), self.state.config.task == "causal-lm")
 
     # ------------------------------------------------------------------ file choice
     def use_demo(self) -> None:
         """Fill in the bundled demo dataset for the current task."""
-        demo = paths.demo_classification_file() if self._classification() else paths.demo_causal_lm_file()
+        demo = self._demo_file()
         self.file_edit.setText(str(demo))
         self.format_combo.setCurrentText("auto")
         self._on_file()
+
+    def _demo_file(self) -> Path:
+        if self.state.config.task == "question-answering":
+            return paths.demo_qa_file()
+        return paths.demo_classification_file() if self._classification() else paths.demo_causal_lm_file()
 
     def _browse(self) -> None:
         start = str(Path(self.file_edit.text()).parent) if self.file_edit.text() else ""
@@ -307,6 +316,7 @@ class DatasetPage(WizardPage):
         self.preview_label.setText(f"{result.format.upper()}, {result.n_rows:,} rows, {len(result.columns)} columns"
                                    f" (first {shown} shown).")
         self._fill_combos(result)
+        self.task_fields.refresh()
         self._on_mapping()
 
     # ------------------------------------------------------------------ column mapping
@@ -349,8 +359,9 @@ class DatasetPage(WizardPage):
             roles = {c: "text" for c in texts} if self._classification() else {}
             if self._classification() and changes["label_column"]:
                 roles[changes["label_column"]] = "label"
-            if not self._classification():
+            if self.state.config.task == "causal-lm":
                 roles.update({changes["prompt_column"]: "prompt", changes["response_column"]: "response"})
+            roles.update(self.task_fields.roles())
             self.table_model.set_roles({k: v for k, v in roles.items() if k})
         self.state.update("data", **changes)
         if self.state.data_preview is not None:

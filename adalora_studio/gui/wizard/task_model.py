@@ -37,6 +37,8 @@ BUNDLED_TEXT = (
 TASK_TEXT = {
     "text-classification": "Sort texts into labels (e.g. support tickets by topic).",
     "causal-lm": "Teach a language model to continue prompts with the responses in your data.",
+    "question-answering": "Find the answer to a question as a span of a passage (SQuAD-style data).",
+    "seq2seq": "Turn a source text into a target text with an encoder-decoder model (BART, T5).",
 }
 
 
@@ -86,7 +88,8 @@ class TaskModelPage(WizardPage):
         task_lay = QVBoxLayout(task_box)
         self.task_group = QButtonGroup(self)
         self.task_buttons: dict[str, QRadioButton] = {}
-        for task, label in (("text-classification", "Text classification"), ("causal-lm", "Causal language model")):
+        for task, label in (("text-classification", "Text classification"), ("causal-lm", "Causal language model"),
+                            ("question-answering", "Question answering"), ("seq2seq", "Sequence to sequence")):
             button = QRadioButton(f"{label} — {TASK_TEXT[task]}", task_box)
             button.setToolTip(tip("", "task"))
             self.task_group.addButton(button)
