@@ -1,0 +1,85 @@
+"""Single predictions and evaluation reports for the question-answering and generation tasks.
+
+Core functions for a playground and for ``predict``/``generate``/``evaluate`` commands: a context and a question
+give the answer span (characters in the context, with its score); a source gives the generated target. The
+report helpers score a set of predictions (EM/F1, or ROUGE/BLEU/chrF/exact match) and list the worst examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..metrics import SpanPrediction, best_span, f1_score, generation_scores, per_example_score, squad_scores
+from .generation_eval import GenerationSample, generate_ids
+
+
+def answer_question(model: Any, tokenizer: Any, question: str, context: str, *, max_length: int = 384,
+                    doc_stride: int = 128, max_answer_length: int = 30, allow_null: bool = False) -> SpanPrediction:
+    """The best answer span of ``question`` in ``context`` (a QA model, peft-wrapped or not), greedy and exact:
+    ``context[p.start_char:p.end_char] == p.text``."""
+    import torch
+
+    from ..data.qa_tokenize import tokenize_qa
+    from ..data.squad import QAExample
+
+    example = QAExample("q", context, question, (), (), 1)
+    cols = tokenize_qa([example], tokenizer, max_length, doc_stride, "<input>", "answers", keep_offsets=True)
+    device = next(model.parameters()).device
+    windows = []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for i in range(len(cols["input_ids"])):
+                inputs = {k: torch.tensor([cols[k][i]], device=device) for k in ("input_ids", "attention_mask",
+                                                                                  "token_type_ids") if k in cols}
+                out = model(**inputs)
+                windows.append((out.start_logits[0].float().tolist(), out.end_logits[0].float().tolist(),
+                                cols["offset_mapping"][i]))
+    finally:
+        if was_training:
+            model.train()
+    return best_span(context, windows, max_answer_length=max_answer_length, allow_null=allow_null)
+
+
+def generate_text(model: Any, tokenizer: Any, text: str, task: str, *, max_length: int = 512,
+                  max_new_tokens: int = 64) -> str:
+    """Greedy generation for one input: the seq2seq target of a source, or a causal LM's response to a prompt
+    (formatted as in training: ``prompt + "\\n"``)."""
+    if task == "seq2seq":
+        ids = tokenizer(text, truncation=True, max_length=max_length)["input_ids"]
+    else:
+        ids = tokenizer(f"{text}\n", add_special_tokens=True)["input_ids"][-max_length:]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+    was_training = model.training
+    model.eval()
+    try:
+        out = generate_ids(model, [ids], task, int(pad), max_new_tokens, 1)[0]
+    finally:
+        if was_training:
+            model.train()
+    return str(tokenizer.decode(out, skip_special_tokens=True)).strip()
+
+
+def qa_report(examples: Sequence[Any], predictions: Sequence[SpanPrediction], n_worst: int = 10,
+              version_2: bool = False) -> dict[str, Any]:
+    """EM/F1 of ``predictions`` (one per ``QAExample``) and the ``n_worst`` questions by F1 (then by score)."""
+    gold = {ex.id: list(ex.answer_texts) for ex in examples}
+    scores = squad_scores({ex.id: p.text for ex, p in zip(examples, predictions, strict=True)}, gold, version_2)
+    rows = []
+    for ex, p in zip(examples, predictions, strict=True):
+        f1 = max((f1_score(p.text, g, version_2) for g in (list(ex.answer_texts) or [""])), default=0.0)
+        rows.append({"id": ex.id, "question": ex.question, "answers": list(ex.answer_texts), "prediction": p.text,
+                     "f1": 100.0 * f1, "score": p.score})
+    rows.sort(key=lambda r: (r["f1"], -r["score"] if r["score"] == r["score"] else 0.0))
+    return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
+
+
+def generation_report(samples: Sequence[GenerationSample], metric: str, n_worst: int = 10) -> dict[str, Any]:
+    """Corpus scores of generated ``samples`` and the ``n_worst`` of them by the metric's per-example score."""
+    scores = generation_scores(metric, [s.prediction for s in samples], [s.reference for s in samples])
+    rows = [{"prompt": s.prompt, "reference": s.reference, "prediction": s.prediction,
+             "score": per_example_score(metric, s.prediction, s.reference)} for s in samples]
+    rows.sort(key=lambda r: r["score"])
+    return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
