@@ -142,3 +142,17 @@ def test_generation_eval_is_greedy_and_deterministic(tiny_t5_dir: Path, tiny_gpt
         again = evaluate_generation(model, tokenizer, data.eval, task, "rouge", 5, 6, 3)  # other batching
         assert first == again and len(first[1]) == 5
         assert any(s.reference for s in first[1]) and any(s.prediction for s in first[1])
+
+
+@pytest.mark.parametrize("kind", ["t5", "bart"])
+def test_encoder_decoder_matrices_have_their_own_layers_and_cross_attention(kind: str,
+                                                                            request: pytest.FixtureRequest) -> None:
+    from adalora_studio.core.model import describe_model
+
+    info = describe_model(ModelConfig(source="folder", path=str(request.getfixturevalue(f"tiny_{kind}_dir"))),
+                          "seq2seq")
+    names = [m.name for m in info.matrices]
+    assert len(names) == len(set(names)) == 32  # 2 encoder blocks x 6 + 2 decoder blocks x 10
+    assert {m.layer for m in info.matrices if ".decoder." in f".{m.module}."} == {2, 3}
+    assert {"cross_query", "cross_key", "cross_value", "cross_attn_out"} <= set(info.matrix_types)
+    assert len(info.default_targets) == 32  # the paper adapts every attention and feed-forward matrix

@@ -9,6 +9,7 @@ the real thing in float32. Module paths in :class:`AdaptableMatrix` are those of
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,10 @@ _LAST_NAME_TYPES = {
 }
 DEFAULT_MATRIX_TYPES = frozenset({
     "query", "key", "value", "attn_out", "qkv", "ffn_in", "ffn_out", "gate", "up", "down", "gate_up",
+    "cross_query", "cross_key", "cross_value", "cross_attn_out",
 })
+_CROSS_ATTENTION_PARTS = frozenset({"EncDecAttention", "encoder_attn", "crossattention"})
+"""Path components of encoder-decoder cross-attention (T5, BART/mBART/Marian, BERT-style decoders)."""
 """Matrix types adapted when ``budget.target_modules`` is empty: all attention and feed-forward matrices, as
 in the AdaLoRA paper, which leaves the allocator room to move budget between them."""
 
@@ -110,7 +114,14 @@ class ModelInfo:
 
 
 def matrix_type_of(module_path: str) -> str:
-    """The normalised matrix type of a module path (its last component when no rule matches)."""
+    """The normalised matrix type of a module path (its last component when no rule matches); cross-attention
+    matrices of encoder-decoder models get a ``cross_`` prefix (``cross_query``)."""
+    if _CROSS_ATTENTION_PARTS & set(module_path.split(".")):
+        return "cross_" + _self_type_of(module_path)
+    return _self_type_of(module_path)
+
+
+def _self_type_of(module_path: str) -> str:
     for suffix, kind in _SUFFIX_TYPES:
         if module_path == suffix or module_path.endswith("." + suffix):
             return kind
@@ -146,7 +157,22 @@ def find_adaptable_matrices(model: Any) -> tuple[AdaptableMatrix, ...]:
         else:
             continue
         found.append(AdaptableMatrix(path, _layer_of(path), matrix_type_of(path), int(fan_in), int(fan_out), kind))
-    return tuple(found)
+    return _number_decoder_layers(found)
+
+
+def _number_decoder_layers(found: list[AdaptableMatrix]) -> tuple[AdaptableMatrix, ...]:
+    """In an encoder-decoder model, number the decoder's blocks after the encoder's (L0-L5 encoder, L6-L11 decoder),
+    so every matrix has its own display name and heatmap cell."""
+    def side(m: AdaptableMatrix) -> str:
+        parts = m.module.split(".")
+        return "decoder" if "decoder" in parts else "encoder" if "encoder" in parts else ""
+
+    encoder_layers = [m.layer for m in found if side(m) == "encoder" and m.layer is not None]
+    if not encoder_layers or not any(side(m) == "decoder" for m in found):
+        return tuple(found)
+    offset = max(encoder_layers) + 1
+    return tuple(dataclasses.replace(m, layer=m.layer + offset) if side(m) == "decoder" and m.layer is not None
+                 else m for m in found)
 
 
 def default_targets(matrices: Sequence[AdaptableMatrix]) -> tuple[str, ...]:

@@ -138,7 +138,8 @@ class RankBarsView(QWidget):
                 sample = pg.BarGraphItem(x=[0], height=[1], width=1, brush=colour[t], pen=colour[t])
                 self.legend.addItem(sample, t)
             self._legend_types = types
-        top = max(init_r, float(heights.max(initial=0))) * 1.6 + 0.5
+        legend_rows = -(-len(types) // 3)  # room above the bars for the legend (3 columns): 1.6x for two rows
+        top = max(init_r, float(heights.max(initial=0))) * (1.3 + 0.15 * max(legend_rows, 2)) + 0.5
         if top != self._top:
             self.plot.setYRange(0, top, padding=0)
             self._top = top

@@ -91,8 +91,9 @@ class LogLine:
 
 
 def pick_metric(metrics: dict[str, float]) -> str | None:
-    """The metric worth plotting: accuracy for classification, perplexity for causal LM, else the first."""
-    for name in ("accuracy", "perplexity", "macro_f1"):
+    """The metric worth plotting: accuracy (classification), F1 (QA), ROUGE-L/BLEU/chrF/exact match (generation),
+    perplexity (causal LM by loss), else the first."""
+    for name in ("accuracy", "f1", "rougeL", "bleu", "chrf", "exact_match", "perplexity", "macro_f1"):
         if name in metrics:
             return name
     return next(iter(metrics), None)
