@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from adalora_studio.core.config import ModelConfig
 from adalora_studio.core.data.squad import QAExample
 from adalora_studio.core.metrics import SpanPrediction

@@ -67,19 +67,19 @@ def qa_report(examples: Sequence[Any], predictions: Sequence[SpanPrediction], n_
     """EM/F1 of ``predictions`` (one per ``QAExample``) and the ``n_worst`` questions by F1 (then by score)."""
     gold = {ex.id: list(ex.answer_texts) for ex in examples}
     scores = squad_scores({ex.id: p.text for ex, p in zip(examples, predictions, strict=True)}, gold, version_2)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ex, p in zip(examples, predictions, strict=True):
         f1 = max((f1_score(p.text, g, version_2) for g in (list(ex.answer_texts) or [""])), default=0.0)
         rows.append({"id": ex.id, "question": ex.question, "answers": list(ex.answer_texts), "prediction": p.text,
                      "f1": 100.0 * f1, "score": p.score})
-    rows.sort(key=lambda r: (r["f1"], -r["score"] if r["score"] == r["score"] else 0.0))
+    rows.sort(key=lambda r: (float(r["f1"]), -float(r["score"]) if r["score"] == r["score"] else 0.0))
     return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
 
 
 def generation_report(samples: Sequence[GenerationSample], metric: str, n_worst: int = 10) -> dict[str, Any]:
     """Corpus scores of generated ``samples`` and the ``n_worst`` of them by the metric's per-example score."""
     scores = generation_scores(metric, [s.prediction for s in samples], [s.reference for s in samples])
-    rows = [{"prompt": s.prompt, "reference": s.reference, "prediction": s.prediction,
-             "score": per_example_score(metric, s.prediction, s.reference)} for s in samples]
-    rows.sort(key=lambda r: r["score"])
+    rows: list[dict[str, Any]] = [{"prompt": s.prompt, "reference": s.reference, "prediction": s.prediction,
+                                   "score": per_example_score(metric, s.prediction, s.reference)} for s in samples]
+    rows.sort(key=lambda r: float(r["score"]))
     return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}

@@ -127,7 +127,8 @@ class TaskFieldsBox(QGroupBox):
         changes: dict[str, Any] = {
             name: ("" if combo.currentText() == AUTO else combo.currentText())
             for name, combo in self.columns.items() if any(name == f for f, _ in COLUMN_FIELDS.get(task, ()))}
-        changes.update(eval_metric=self.metric_combo.currentData() or "auto", metric_fallback_to_loss=self.fallback.isChecked())
+        changes.update(eval_metric=self.metric_combo.currentData() or "auto",
+                       metric_fallback_to_loss=self.fallback.isChecked())
         if task == "question-answering":
             changes.update(doc_stride=self.stride.value(), max_answer_length=self.answer_len.value())
         else:
