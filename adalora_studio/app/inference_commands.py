@@ -38,6 +38,8 @@ def run_evaluate(run_dir: str, data: str | None, as_json: bool, known_labels_onl
     report, path = evaluate_run(Path(run_dir), Path(data) if data else None, known_labels_only=known_labels_only)
     if as_json:
         keys = ("metrics", "per_class", "n_rows") if report["task"] != "causal-lm" else ("metrics", "samples", "n_rows")
+        if report["task"] in ("question-answering", "seq2seq"):
+            keys = ("metrics", "worst_examples", "n_rows")
         shown: dict[str, Any] = {k: report[k] for k in keys}
         if "confusion_matrix" in report:
             cm = report["confusion_matrix"]
@@ -57,6 +59,12 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     left_out = report["data"].get("left_out_labels") or {}
     if left_out:
         lines.append("Left out (labels the model never saw): " + ", ".join(f"{k} ({n})" for k, n in left_out.items()))
+    if report["task"] in ("question-answering", "seq2seq"):
+        lines.append("   ".join(f"{k} {v:.2f}" for k, v in m.items()))
+        lines.append("\nWorst examples:")
+        for w in report["worst_examples"]:
+            lines.append("  " + "   ".join(f"{k}: {v}" for k, v in w.items() if k not in ("id",)))
+        return lines
     if report["task"] == "causal-lm":
         lines.append(f"eval loss {m['eval_loss']:.4f}   perplexity {m['perplexity']:.2f}")
         for s in report["samples"]:

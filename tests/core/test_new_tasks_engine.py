@@ -135,7 +135,7 @@ def test_generation_cost_is_in_the_eta(tiny_t5_dir: Path, pairs: Path, tmp_path:
     """A slow generation (0.4 s per eval) shows up in the ETA of the steps after the first evaluation."""
     import time
 
-    from adalora_studio.core.training import generation_eval
+    from adalora_studio.core.inference import generation_eval
 
     real = generation_eval.generate_ids
 
@@ -171,3 +171,24 @@ def test_missing_metric_package_says_how_to_install(tiny_t5_dir: Path, pairs: Pa
     assert isinstance(events[-1], Finished)
     assert any("eval loss alone" in getattr(e, "message", "") for e in events)
     assert "rouge1" not in events[-1].metrics and "eval_loss" in events[-1].metrics
+
+
+@pytest.mark.parametrize("task", ["question-answering", "seq2seq"])
+def test_report_after_the_run_and_evaluate(task: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    from adalora_studio.app.inference_commands import report_lines
+    from adalora_studio.core.inference import evaluate_run, latest_report
+
+    cfg = _config(task, request, tmp_path).replace(training=TrainingConfig(max_steps=4, batch_size=16,
+                                                                           device="cpu", eval_every=4))
+    events = list(Engine(cfg).events())
+    assert isinstance(events[-1], Finished), events[-1]
+    found = latest_report(events[-1].run_dir)
+    assert found is not None, [getattr(e, "message", "") for e in events]
+    report = found[1]
+    wanted = {"exact_match", "f1"} if task == "question-answering" else {"exact_match", "rouge1", "rougeL"}
+    assert wanted <= set(report["metrics"]) and report["worst_examples"] and report["n_rows"] > 0
+    if task == "question-answering":  # the same EM/F1 as the engine's own final evaluation
+        assert report["metrics"]["f1"] == pytest.approx(events[-1].metrics["f1"], abs=1e-6)
+    again, path = evaluate_run(events[-1].run_dir)
+    assert path is not None and again["metrics"] == report["metrics"]
+    assert any("Worst examples" in line for line in report_lines(again))

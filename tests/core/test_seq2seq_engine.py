@@ -131,8 +131,8 @@ def test_empty_target_is_named(tiny_t5_dir: Path, tmp_path: Path) -> None:
 def test_generation_eval_is_greedy_and_deterministic(tiny_t5_dir: Path, tiny_gpt2_dir: Path, pairs: Path,
                                                      tmp_path: Path) -> None:
     from adalora_studio.core.data import prepare_data
+    from adalora_studio.core.inference.generation_eval import evaluate_generation
     from adalora_studio.core.model import load_model_and_tokenizer
-    from adalora_studio.core.training.generation_eval import evaluate_generation
 
     for model_dir, task in ((tiny_t5_dir, "seq2seq"), (tiny_gpt2_dir, "causal-lm")):
         cfg = seq2seq_config(model_dir, pairs, tmp_path).replace(task=task)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from adalora_studio.core.config import ModelConfig
 from adalora_studio.core.data.squad import QAExample
+from adalora_studio.core.inference.generation_eval import GenerationSample
+from adalora_studio.core.inference.tasks import answer_question, generate_text, generation_report, qa_report
 from adalora_studio.core.metrics import SpanPrediction
 from adalora_studio.core.model import load_model_and_tokenizer
-from adalora_studio.core.training.generation_eval import GenerationSample
-from adalora_studio.core.training.task_predict import answer_question, generate_text, generation_report, qa_report
 from tests.core.engine_fixtures import torch_single_thread  # noqa: F401
 
 

@@ -54,7 +54,8 @@ def load_adapter_model(
     return model, tokenizer
 
 
-TASK_OF_PEFT_TASK_TYPE = {"SEQ_CLS": "text-classification", "CAUSAL_LM": "causal-lm"}
+TASK_OF_PEFT_TASK_TYPE = {"SEQ_CLS": "text-classification", "CAUSAL_LM": "causal-lm",
+                          "QUESTION_ANS": "question-answering", "SEQ_2_SEQ_LM": "seq2seq"}
 
 
 def _infer_num_labels(adapter_dir: Path, config: dict[str, Any]) -> int | None:

@@ -32,7 +32,11 @@ _REPORT_RE = re.compile(r"^report(?:-(\d+))?\.json$")
 def build_report(loaded: LoadedModel, rows: EvalRows, origin: str) -> dict[str, Any]:
     """The report of ``rows`` (``origin``: ``after-run`` or ``post-hoc``)."""
     batch = loaded.config.training.batch_size if loaded.config is not None else 16
-    if loaded.task == "causal-lm":
+    if loaded.task in ("question-answering", "seq2seq"):
+        from .tasks import task_report_sections
+
+        sections = task_report_sections(loaded)
+    elif loaded.task == "causal-lm":
         sections = evaluate_causal(loaded, rows, batch_size=batch)
     else:
         sections = evaluate_classification(loaded, rows, batch_size=batch)

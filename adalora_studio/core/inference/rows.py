@@ -44,9 +44,11 @@ def run_eval_rows(loaded: LoadedModel) -> EvalRows:
     from ..data import eval_table, label_key
 
     cfg = _config(loaded)
+    where = cfg.data.eval_file or f"{cfg.data.train_file} (held-out rows)"
+    if cfg.task in ("question-answering", "seq2seq"):  # the report reads these from the prepared data itself
+        return EvalRows(where, columns={"task": cfg.task})
     table, summary = eval_table(cfg)
     data = table.to_dict()
-    where = cfg.data.eval_file or f"{cfg.data.train_file} (held-out rows)"
     if cfg.task == "causal-lm" and summary.chat_format not in ("", "prompt-response"):
         from ..data import ChatLayout, exchanges  # messages, ShareGPT, Alpaca: the last exchange of each row
 

@@ -42,7 +42,7 @@ def evaluate_session(s: Session) -> EvalResult:
     result = evaluate(s.model, s.eval_loader, cfg.task, s.accelerator)
     if s.metric not in GENERATION_METRICS or s.eval_dataset is None:
         return result
-    from .generation_eval import evaluate_generation
+    from ..inference.generation_eval import evaluate_generation
 
     with s.accelerator.autocast():
         scores, samples = evaluate_generation(

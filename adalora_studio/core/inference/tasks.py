@@ -83,3 +83,31 @@ def generation_report(samples: Sequence[GenerationSample], metric: str, n_worst:
                                    "score": per_example_score(metric, s.prediction, s.reference)} for s in samples]
     rows.sort(key=lambda r: float(r["score"]))
     return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
+
+
+def task_report_sections(loaded: Any, n_worst: int = 10) -> dict[str, Any]:
+    """Report sections of a question-answering or seq2seq run on its own evaluation split: ``metrics`` (EM/F1, or
+    the generation metric with exact match), ``worst`` examples and ``n_rows``. Generation is greedy and capped at
+    ``data.generation_eval_rows``, as during training."""
+    from ..data import prepare_data
+    from ..metrics import metric_package_missing, resolve_metric
+    from .generation_eval import evaluate_generation
+
+    cfg = loaded.config
+    data = prepare_data(cfg, loaded.tokenizer)
+    metric = resolve_metric(cfg.task, cfg.data.eval_metric)
+    if cfg.task == "question-answering":
+        d = cfg.data
+        preds = [answer_question(loaded.model, loaded.tokenizer, ex.question, ex.context, max_length=d.max_length,
+                                 doc_stride=d.doc_stride, max_answer_length=d.max_answer_length,
+                                 allow_null=metric == "squad_v2") for ex in data.eval_examples]
+        report = qa_report(data.eval_examples, preds, n_worst, version_2=metric == "squad_v2")
+    else:
+        if metric in ("loss", "auto") or metric_package_missing(metric):
+            metric = "exact_match"
+        _, samples = evaluate_generation(loaded.model, loaded.tokenizer, data.eval, cfg.task, metric,
+                                         cfg.data.generation_eval_rows, cfg.data.max_new_tokens,
+                                         cfg.training.batch_size)
+        report = generation_report(samples, metric, n_worst)
+    return {"metrics": report["metrics"], "worst_examples": report["worst"], "n_rows": report["n"],
+            "metric": metric}
