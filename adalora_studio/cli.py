@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="a text-classification run folder")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--json", action="store_true", help='print [{"text", "label", "probabilities"}, ...]')
+    p.add_argument("--context", help="question-answering runs: the passage the TEXT questions are answered from")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("generate", help="generate text after a prompt with a causal-LM run's adapter (greedy)")
@@ -423,7 +424,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Classify texts."""
     from .app.inference_commands import run_predict
 
-    return run_predict(args.run_dir, args.texts, args.json)
+    return run_predict(args.run_dir, args.texts, args.json, context=args.context)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -19,10 +19,7 @@ class WrongTask(StudioError):
     """The command needs the other task (predict: classification; generate: causal LM)."""
 
 
-def _loaded(run_dir: str, task: str, command: str) -> Any:
-    from ..core.inference import load_for_inference
-
-    loaded = load_for_inference(Path(run_dir))
+def _checked(loaded: Any, run_dir: str, task: str, command: str) -> Any:
     if loaded.task != task:
         other = "generate" if task == "text-classification" else "predict"
         raise WrongTask(f"{run_dir} is a {loaded.task} run; `{command}` needs a {task} run (use `{other}`)")
@@ -79,12 +76,19 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run_predict(run_dir: str, texts: Sequence[str], as_json: bool, out: TextIO | None = None) -> int:
-    """Classify each text; print label and probabilities (or a JSON list). Returns 0."""
+def run_predict(run_dir: str, texts: Sequence[str], as_json: bool, out: TextIO | None = None,
+                context: str | None = None) -> int:
+    """Classify each text; print label and probabilities (or a JSON list). Returns 0. A question-answering run
+    answers each text (a question) from ``context``."""
     out = out or sys.stdout
-    from ..core.inference import predict
+    from ..core.inference import load_for_inference, predict
 
-    preds = predict(_loaded(run_dir, "text-classification", "predict"), list(texts))
+    loaded = load_for_inference(Path(run_dir))
+    if loaded.task == "question-answering":
+        from .task_commands import qa_predict
+
+        return qa_predict(loaded, list(texts), context, as_json, out)
+    preds = predict(_checked(loaded, run_dir, "text-classification", "predict"), list(texts))
     if as_json:
         print(json.dumps([p.to_dict() for p in preds], indent=2), file=out)
         return 0
@@ -101,9 +105,14 @@ def run_generate(run_dir: str, prompt: str, max_new_tokens: int, base: bool, as_
                  out: TextIO | None = None) -> int:
     """Generate after ``prompt`` (greedy), streaming to ``out`` unless ``as_json``. Returns 0."""
     out = out or sys.stdout
-    from ..core.inference import GenerationSettings, generate
+    from ..core.inference import GenerationSettings, generate, load_for_inference
 
-    loaded = _loaded(run_dir, "causal-lm", "generate")
+    loaded = load_for_inference(Path(run_dir))
+    if loaded.task == "seq2seq" and not base:
+        from .task_commands import seq2seq_generate
+
+        return seq2seq_generate(loaded, prompt, max_new_tokens, as_json, out)
+    loaded = _checked(loaded, run_dir, "causal-lm", "generate")
     settings = GenerationSettings(max_new_tokens=max_new_tokens, greedy=True)
 
     def show(piece: str) -> None:

@@ -192,3 +192,22 @@ def test_report_after_the_run_and_evaluate(task: str, request: pytest.FixtureReq
     again, path = evaluate_run(events[-1].run_dir)
     assert path is not None and again["metrics"] == report["metrics"]
     assert any("Worst examples" in line for line in report_lines(again))
+    _commands_answer(task, events[-1].run_dir)
+
+
+def _commands_answer(task: str, run_dir: str) -> None:
+    """``predict --context`` on a QA run and ``generate`` on a seq2seq run."""
+    import io
+    import json
+
+    from adalora_studio.app.inference_commands import run_generate, run_predict
+
+    out = io.StringIO()
+    if task == "question-answering":
+        context = "Saltmere lies on the banks of the Amber. It was founded in 1901 by Ada Kellner."
+        run_predict(run_dir, ["Who founded Saltmere?"], True, out, context=context)
+        (answer,) = json.loads(out.getvalue())
+        assert context[answer["start"]:answer["end"]] == answer["answer"]
+    else:
+        run_generate(run_dir, "Define a bug.", 5, False, True, out)
+        assert set(json.loads(out.getvalue())) == {"source", "text"}
