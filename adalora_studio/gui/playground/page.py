@@ -78,6 +78,9 @@ class PlaygroundPage(QWidget):
         self.generate.generate_requested.connect(self.start_generation)
         self.generate.stop_requested.connect(self.stop_generation)
         self.jobs.piece.connect(self._on_piece)
+        from .task_views import attach_task_views
+
+        self.task_views = attach_task_views(self)  # question answering and seq2seq
 
     # ------------------------------------------------------------------ choosing
     def refresh_runs(self, runs_dir: str | Path | None = None) -> None:
@@ -137,6 +140,7 @@ class PlaygroundPage(QWidget):
         self.run_combo.setCurrentIndex(index)
         self._fill_other()
         self.views.setCurrentWidget(self.generate if info["task"] == "causal-lm" else self.classify)
+        self.task_views.show_for(info)
         self.generate.right_box.setTitle(f"Tuned: {info['name']}")
         self._say(f"{info['name']}: {info['task']}, loaded from its {info['source']}.")
         self.loaded.emit(info)
