@@ -57,6 +57,7 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     _check_run(e, cfg)
     _check_model(e, cfg.model)
     _check_data(e, cfg.data)
+    e.extend(_task_data_checks(cfg))
     _check_budget(e, cfg.budget)
     _check_training(e, cfg.training)
     return e
@@ -96,7 +97,6 @@ def _check_data(e: list[ConfigError], d: DataConfig) -> None:
     _choice(e, "data.chat_format", d.chat_format, CHAT_FORMATS)
     _choice(e, "data.template", d.template, TEMPLATES)
     _choice(e, "data.text_mode", d.text_mode, TEXT_MODES)
-    e.extend(_task_data_checks(cfg))
 
 
 def _check_budget(e: list[ConfigError], b: BudgetConfig) -> None:
