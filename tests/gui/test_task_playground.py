@@ -76,3 +76,19 @@ def test_qa_and_seq2seq_views(qtbot, worker, tiny_bert_dir: Path, tiny_t5_dir: P
         pass
     qtbot.waitUntil(lambda: s2s.target.toPlainText() != "", timeout=5_000)
     _save(page, "playground-seq2seq.png", tmp_path)
+
+
+def test_report_view_shows_task_reports(qtbot, tiny_bert_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from adalora_studio.core.paths import demo_qa_file
+    from adalora_studio.gui.dashboard.report_summary import report_headline
+    from adalora_studio.gui.dashboard.report_view import ReportView
+
+    run = _finished(qa_config(tiny_bert_dir, demo_qa_file(), tmp_path / "qa"))
+    view = ReportView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    assert view.load_run(run)
+    assert "exact_match" in view.headline.text() and view.tabs.tabText(0) == "Worst examples"
+    assert view.tabs.widget(0).rowCount() > 0
+    assert "f1" in report_headline(run)
+    _save(view, "report-qa.png", tmp_path)

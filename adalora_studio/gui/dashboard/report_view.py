@@ -128,6 +128,17 @@ class ReportView(QWidget):
         self.show_report(found[1], found[0].name)
         return True
 
+    def _show_task_report(self, report: dict[str, Any]) -> None:
+        """Question answering / seq2seq: EM and F1 or the generation metric, and the worst examples."""
+        self.headline.setText(" &nbsp; ".join(f"<b>{k}</b> {v:.2f}" for k, v in report["metrics"].items()))
+        worst = report.get("worst_examples", [])
+        columns = [k for k in (worst[0] if worst else {}) if k != "id"]
+        table = _table([c.capitalize() for c in columns], [[str(w[c]) for c in columns] for w in worst])
+        table.setWordWrap(True)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.resizeRowsToContents()
+        self.tabs.addTab(table, "Worst examples")
+
     def show_report(self, report: dict[str, Any], name: str = "report.json") -> None:
         self.report = report
         data = report.get("data", {})
@@ -140,6 +151,9 @@ class ReportView(QWidget):
             self.title.setText(f"{self.title.text()}<br>A/B partner: {links}")
         self.tabs.clear()
         m = report["metrics"]
+        if report.get("task") in ("question-answering", "seq2seq"):
+            self._show_task_report(report)
+            return
         if report.get("task") == "causal-lm":
             self.headline.setText(f"<b>eval loss</b> {m['eval_loss']:.4f} &nbsp; <b>perplexity</b> "
                                   f"{m['perplexity']:.2f}")
