@@ -224,6 +224,8 @@ class DatasetPage(WizardPage):
             self.map_form.setRowVisible(self.combos[key].parentWidget(), cls)
         for key in ("prompt", "response"):
             self.map_form.setRowVisible(self.combos[key].parentWidget(), self.state.config.task == "causal-lm")
+        # the dataset doctor knows classification and causal LM only (QA/seq2seq: not yet)
+        self.doctor_view.setVisible(self.state.config.task in ("text-classification", "causal-lm"))
 
     # ------------------------------------------------------------------ file choice
     def use_demo(self) -> None:
