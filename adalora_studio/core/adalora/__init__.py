@@ -7,6 +7,7 @@
 - :mod:`.allocator_state` - the allocator's EMA state for exact resume; :mod:`.saving` - the adapter folder;
 - :mod:`.fast_allocator` - peft's allocator and orthogonality maths over batched tensor lists;
 - :mod:`.adapter_folder`, :mod:`.loading`, :mod:`.to_lora` - saved adapters: ranks, loading, conversion to LoRA.
+- :mod:`.lora_build`, :mod:`.budget_match` - the LoRA baseline: its plan, model and the matched-budget rank rule.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ from .allocator_state import (
     split_allocator_tensors,
     update_and_allocate,
 )
+from .budget_match import (
+    BudgetMatch,
+    adalora_effective_params,
+    adapter_effective_params,
+    lora_params,
+    lora_rank_step,
+    matched_lora_rank,
+)
 from .build import adalora_config, build_peft_model, task_type
 from .checkpoint_model import adapter_disabled, checkpoint_targets, load_checkpoint_model, unwrap_base
 from .fast_allocator import (
@@ -52,6 +61,7 @@ from .folder_kind import (
     classify_folder,
 )
 from .loading import TASK_OF_PEFT_TASK_TYPE, load_adapter_model
+from .lora_build import lora_config, lora_match, make_lora_plan, uniform_ranks
 from .loss_tap import TaskLossTap
 from .plan import (
     RunPlan,
@@ -80,7 +90,14 @@ from .ranks import (
 )
 from .saving import save_adapter
 from .spectra import MatrixSpectrum, mask_threshold, masked_by_threshold, read_spectra
-from .to_lora import ADALORA_EPS, adalora_to_lora, lora_adapter_writer, read_adalora_source
+from .to_lora import (
+    ADALORA_EPS,
+    adalora_to_lora,
+    is_lora_config,
+    lora_adapter_writer,
+    lora_copy_writer,
+    read_adalora_source,
+)
 
 __all__ = [
     "RANK_RATIO",
@@ -154,4 +171,16 @@ __all__ = [
     "FolderKind",
     "classify_folder",
     "adapter_snapshot",
+    "BudgetMatch",
+    "adalora_effective_params",
+    "adapter_effective_params",
+    "lora_params",
+    "lora_rank_step",
+    "matched_lora_rank",
+    "lora_config",
+    "lora_match",
+    "make_lora_plan",
+    "uniform_ranks",
+    "is_lora_config",
+    "lora_copy_writer",
 ]

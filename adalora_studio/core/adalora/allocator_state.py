@@ -42,13 +42,14 @@ def split_allocator_tensors(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def restore_allocation(model: Any, rank_pattern: dict[str, list[bool]] | None,
                        allocator: dict[str, dict[str, Any]], adapter_name: str = ADAPTER_NAME) -> None:
-    """Set the live ``rank_pattern`` and the allocator EMAs (each tensor on its parameter's device)."""
-    model.peft_config[adapter_name].rank_pattern = (
-        {k: list(v) for k, v in rank_pattern.items()} if rank_pattern else None
-    )
+    """Set the live ``rank_pattern`` and the allocator EMAs (each tensor on its parameter's device). A model
+    without a rank allocator (a LoRA baseline) is left as it is."""
     ra = getattr(adalora_model(model), "rankallocator", None)
     if ra is None:
         return
+    model.peft_config[adapter_name].rank_pattern = (
+        {k: list(v) for k, v in rank_pattern.items()} if rank_pattern else None
+    )
     params = dict(model.named_parameters())
     fallback = next(iter(params.values())).device
 

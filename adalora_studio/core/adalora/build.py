@@ -42,11 +42,17 @@ def adalora_config(cfg: RunConfig, plan: RunPlan) -> AdaLoraConfig:
 
 
 def build_peft_model(model: Any, cfg: RunConfig, plan: RunPlan) -> Any:
-    """Wrap a loaded transformers model in an AdaLoRA ``PeftModel`` (classifier heads go to modules_to_save).
+    """Wrap a loaded transformers model in an AdaLoRA ``PeftModel`` (classifier heads go to modules_to_save);
+    a LoRA run (``method`` "lora") gets :func:`.lora_build.build_lora_model`'s LoRA model.
 
     With ``budget.fast_allocator`` (the default) the batched allocator and orthogonality term of
     :mod:`.fast_allocator` are installed; they keep peft's maths."""
     import warnings
+
+    if cfg.method == "lora":
+        from .lora_build import build_lora_model
+
+        return build_lora_model(model, cfg, plan)
 
     from peft import get_peft_model
 

@@ -43,6 +43,12 @@ class RunPlan:
     batch_size: int = 1
     grad_accum: int = 1
     warnings: tuple[str, ...] = ()
+    method: str = "adalora"
+    """``adalora``, or ``lora`` for a LoRA baseline (uniform rank ``init_r == target_r``, no schedule)."""
+    matched_params: int = 0
+    """LoRA plans: the AdaLoRA parameter count the rank was matched to."""
+    lora_rank_step: int = 0
+    """LoRA plans: parameters one more uniform rank adds."""
 
     @property
     def n_targets(self) -> int:
@@ -91,6 +97,10 @@ class RunPlan:
 
     def summary_lines(self) -> list[str]:
         """A few human lines describing the plan (the CLI prints them; the wizard's summary page shows them)."""
+        if self.method == "lora":
+            from .lora_build import lora_summary_lines
+
+            return lora_summary_lines(self)
         types = ", ".join(dict.fromkeys(m.matrix_type for m in self.targets))
         last = self.total_steps - 1
         lines = [
@@ -177,7 +187,12 @@ def make_plan(cfg: RunConfig, n_train: int, info: ModelInfo, num_processes: int 
 
     Raises :class:`ConfigErrors` listing every problem: unknown target modules, too few training rows, a budget
     below one rank, target_r not below init_r, no budgeting phase. Softer problems go to ``RunPlan.warnings``.
+    A LoRA run (``method`` "lora") gets :func:`.lora_build.make_lora_plan`'s plan.
     """
+    if cfg.method == "lora":
+        from .lora_build import make_lora_plan
+
+        return make_lora_plan(cfg, n_train, info, num_processes)
     b, t = cfg.budget, cfg.training
     errors: list[ConfigError] = []
     targets: tuple[AdaptableMatrix, ...] = ()

@@ -193,3 +193,31 @@ def lora_adapter_writer(kwargs: dict[str, Any], tensors: dict[str, Any]) -> Call
         save_file(tensors, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
 
     return write
+
+
+def is_lora_config(config: dict[str, Any]) -> bool:
+    """Whether an adapter config dict is plain LoRA (a LoRA baseline run), which exports as itself."""
+    return str(config.get("peft_type", "")).upper() == "LORA"
+
+
+def lora_copy_writer(config: dict[str, Any], tensors: dict[str, Any]) -> Callable[[Path], None]:
+    """A function that writes a LoRA adapter unchanged (config and tensors as saved): a LoRA run exports as
+    itself."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from .adapter_folder import CONFIG_NAME
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (set, frozenset)):
+            return sorted(value)
+        return getattr(value, "value", str(value))
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2, default=plain) + "\n", encoding="utf-8")
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / WEIGHTS_NAME),
+                  metadata={"format": "pt"})
+
+    return write

@@ -17,6 +17,7 @@ from .schema import (
     DEVICES,
     EVAL_METRICS,
     FUTURE_TASKS,
+    METHODS,
     MODEL_SOURCES,
     PRECISIONS,
     SCHEDULERS,
@@ -26,6 +27,7 @@ from .schema import (
     TEXT_MODES,
     BudgetConfig,
     DataConfig,
+    LoraOptions,
     ModelConfig,
     RunConfig,
     TrainingConfig,
@@ -75,4 +77,6 @@ __all__ = [
     "budget_preset",
     "demo_config",
     "bundled_causal_lm_gguf",
+    "METHODS",
+    "LoraOptions",
 ]

@@ -17,6 +17,7 @@ from .schema import (
     DEVICES,
     EVAL_METRICS,
     FUTURE_TASKS,
+    METHODS,
     MODEL_SOURCES,
     PRECISIONS,
     SCHEDULERS,
@@ -60,6 +61,7 @@ def validate_config(cfg: RunConfig) -> list[ConfigError]:
     e.extend(_task_data_checks(cfg))
     _check_budget(e, cfg.budget)
     _check_training(e, cfg.training)
+    e += _method_errors(cfg)
     return e
 
 
@@ -201,6 +203,21 @@ def _task_data_checks(cfg: RunConfig) -> list[ConfigError]:
         e.append(ConfigError("data.generation_eval_rows", "cannot be negative (0 means every eval row)"))
     if d.max_new_tokens < 1:
         e.append(ConfigError("data.max_new_tokens", "must be at least 1 token"))
+    return e
+
+
+def _method_errors(cfg: RunConfig) -> list[ConfigError]:
+    """Checks of ``method`` and the LoRA options."""
+    e: list[ConfigError] = []
+    _choice(e, "method", cfg.method, METHODS)
+    lo = cfg.lora
+    if lo.r < 0:
+        e.append(ConfigError("lora.r", "cannot be negative (0 matches the AdaLoRA budget)"))
+    if lo.match_params < 0:
+        e.append(ConfigError("lora.match_params", "cannot be negative (0 matches the planned target budget)"))
+    if cfg.method == "adalora" and (lo.use_dora or lo.use_rslora):
+        which = "lora.use_dora" if lo.use_dora else "lora.use_rslora"
+        e.append(ConfigError(which, "applies to the LoRA baseline only; set method to \"lora\" or turn it off"))
     return e
 
 

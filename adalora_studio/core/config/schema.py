@@ -33,6 +33,8 @@ TEMPLATES = ("auto", "chat", "plain")
 TEXT_MODES = ("lines", "chunks")
 EVAL_METRICS = ("auto", "loss", "rouge", "bleu", "chrf", "exact_match", "squad", "squad_v2")
 """``data.eval_metric``: auto picks squad for question answering, rouge for seq2seq and loss elsewhere."""
+METHODS = ("adalora", "lora")
+"""``adalora`` trains AdaLoRA; ``lora`` trains a plain LoRA baseline at a matched parameter budget."""
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -148,6 +150,17 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class LoraOptions:
+    """The LoRA baseline (method "lora"): its rank is matched to the AdaLoRA budget unless given."""
+
+    r: int = _f(0, "LoRA rank. 0: the rank whose adapter parameters best match the AdaLoRA budget.")
+    match_params: int = _f(
+        0, "Adapter parameters to match (an A/B sets the AdaLoRA arm's final count). 0: the planned target budget.")
+    use_rslora: bool = _f(False, "rsLoRA: scale updates by lora_alpha / sqrt(r) instead of lora_alpha / r.")
+    use_dora: bool = _f(False, "DoRA: learn a magnitude vector per matrix as well (its parameters count too).")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything needed to run one AdaLoRA fine-tune."""
 
@@ -159,6 +172,9 @@ class RunConfig:
     budget: BudgetConfig = field(default_factory=BudgetConfig, metadata={"help": "AdaLoRA budget and schedule."})
     training: TrainingConfig = field(default_factory=TrainingConfig, metadata={"help": "Training."})
     output_dir: str = _f("", "Folder that holds run folders. Empty: the user's runs folder.")
+    method: str = _f("adalora", "adalora | lora. lora trains a plain LoRA baseline with the same targets and data.")
+    lora: LoraOptions = field(default_factory=LoraOptions, metadata={"help": "LoRA baseline options (method lora)."})
+    comparison_id: str = _f("", "Set by an A/B comparison or budget sweep: the id shared by all its runs.")
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with top-level fields replaced (sections are whole dataclasses)."""
@@ -377,7 +393,8 @@ def field_help(section: str, name: str) -> str:
     """Help text of a field, for CLI help and GUI tooltips (``section`` is '' for top-level fields)."""
     cls: Any = RunConfig
     if section:
-        cls = {"model": ModelConfig, "data": DataConfig, "budget": BudgetConfig, "training": TrainingConfig}[section]
+        cls = {"model": ModelConfig, "data": DataConfig, "budget": BudgetConfig, "training": TrainingConfig,
+               "lora": LoraOptions}[section]
     for f in dataclasses.fields(cls):
         if f.name == name:
             return f.metadata.get("help", "")

@@ -29,6 +29,7 @@ from ..adalora import (
     save_adapter,
     snapshot_ranks,
     triplet_scores,
+    uniform_ranks,
     update_and_allocate,
     write_rank_tables,
 )
@@ -213,7 +214,8 @@ class Engine(EngineLifecycle):
         mask_now = is_mask_step(index, plan)
         spectra = read_spectra(s.peft_model) if mask_now else None  # Λ as the allocator is about to judge it
         loop.clock.bookkeeping_s += time.perf_counter() - t_bk
-        update_and_allocate(s.peft_model, index)
+        if plan.method != "lora":  # a LoRA baseline has no rank allocator
+            update_and_allocate(s.peft_model, index)
         s.optimizer.zero_grad()
         state.global_step = index + 1
         loop.loss_sum, loop.task_sum, loop.n_micro = None, None, 0
@@ -281,6 +283,8 @@ class Engine(EngineLifecycle):
 
     def _ranks(self, s: Session, spectra: dict | None = None, mask_step: bool = False) -> RanksUpdated:
         """The allocation now; at a mask step the scores the mask used (already read) and its threshold."""
+        if s.plan.method == "lora":
+            return uniform_ranks(s.plan, s.state.global_step, time=time.time())
         scores = s.state.last_scores if mask_step else triplet_scores(s.peft_model)
         if scores is None:
             scores = s.state.last_scores
