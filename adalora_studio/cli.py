@@ -124,6 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the generation as JSON")
     p.set_defaults(func=cmd_generate)
 
+    p = sub.add_parser("ab", help="train AdaLoRA and a LoRA baseline at the matched budget (N seeds) and compare")
+    p.add_argument("config", help="run config (.json or .yaml) of the AdaLoRA arm")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per arm (training.seed, +1, ...; default 1)")
+    p.add_argument("--budgets", help="budget sweep: comma-separated target_r values, e.g. 1,2,4,8")
+    p.add_argument("--json", action="store_true", help="print one JSON object per run instead of the table")
+    p.set_defaults(func=cmd_ab)
+
+    p = sub.add_parser("compare", help="compare finished runs: table, verdict against seed spread, or --json")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--json", action="store_true", help="print one JSON object per run instead of the table")
+    p.add_argument("--csv", metavar="OUT_CSV", help="also write the comparison as CSV")
+    p.set_defaults(func=cmd_compare)
+
     p = sub.add_parser("install-desktop", help="add AdaLoRA Studio to the start menu (per user)")
     p.set_defaults(func=cmd_install_desktop)
     p = sub.add_parser("uninstall-desktop", help="remove the start-menu entry")
@@ -432,3 +445,31 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from .app.inference_commands import run_generate
 
     return run_generate(args.run_dir, args.prompt, args.max_new_tokens, args.base, args.json)
+def cmd_ab(args: argparse.Namespace) -> int:
+    """Train the AdaLoRA arm and the matched LoRA arm (N seeds each, optionally per budget) and compare."""
+    from .app.compare_cli import parse_budgets, run_ab
+    from .core.config import check_config, load_config
+    from .core.events import StopToken
+
+    if args.seeds < 1:
+        _err("--seeds must be at least 1")
+        return EXIT_INVALID
+    try:
+        budgets = parse_budgets(args.budgets) if args.budgets else ()
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_INVALID
+    cfg = check_config(load_config(args.config))
+    stop = StopToken()
+    previous = _install_stop_handler(stop)
+    try:
+        return run_ab(cfg, args.seeds, budgets, args.json, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare finished runs."""
+    from .app.compare_cli import run_compare
+
+    return run_compare(args.run_dirs, args.json, csv_path=args.csv)

@@ -12,7 +12,8 @@ from adalora_studio.core.config import ModelConfig, load_config, save_config, wi
 from tests.core.engine_fixtures import bert_config, small_classification_csv
 
 SUBCOMMANDS = ("launch", "demo", "train", "validate", "inspect", "export", "init-config", "runs",
-               "install-desktop", "uninstall-desktop", "evaluate", "predict", "generate", "export-launch")
+               "install-desktop", "uninstall-desktop", "evaluate", "predict", "generate", "export-launch", "ab",
+               "compare")
 
 
 def test_help_documents_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:

@@ -188,10 +188,16 @@ def test_full_size_tensors_with_rank_pattern_are_sliced() -> None:
         adalora_to_lora(config, tensors)
 
 
-def test_lora_adapter_is_refused_as_source(bert: Trained, tmp_path: Path) -> None:
+def test_a_lora_adapter_exports_as_itself(bert: Trained, tmp_path: Path) -> None:
+    """A LoRA adapter (what a LoRA baseline run saves) is copied unchanged, not converted again."""
+    from safetensors.torch import load_file
+
     out = export_as_lora(bert.adapter_dir, tmp_path / "lora")
-    with pytest.raises(ModelError, match="expected an AdaLoRA adapter"):
-        export_as_lora(out, tmp_path / "again")
+    again = export_as_lora(out, tmp_path / "again")
+    first = load_file(str(out / "adapter_model.safetensors"))
+    second = load_file(str(again / "adapter_model.safetensors"))
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    assert json.loads((again / "adapter_config.json").read_text())["peft_type"] == "LORA"
 
 
 def test_publish_dir_protects_foreign_folders_and_replaces_exports(tmp_path: Path) -> None:

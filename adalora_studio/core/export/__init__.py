@@ -20,6 +20,7 @@ from .lora import write_lora_adapter
 from .plots_svg import write_run_plots
 from .publish import publish_dir
 from .rank_config import axolotl_snippet, export_lora_config
+from .sweep_svg import SweepPoint, sweep_svg
 
 __all__ = [
     "EXPORT_KINDS",
@@ -42,4 +43,6 @@ __all__ = [
     "ollama_modelfile",
     "LaunchFiles",
     "write_launch_files",
+    "SweepPoint",
+    "sweep_svg",
 ]

@@ -1,0 +1,138 @@
+"""A/B and budget sweeps: AdaLoRA arms and matched LoRA arms trained one after another in the engine.
+
+For every budget (``target_r``; the config's own when no sweep is asked) and every seed, the AdaLoRA arm trains
+first; the LoRA arm of the same seed then trains with ``lora.match_params`` set to the AdaLoRA arm's *actual*
+final effective parameters (read from its saved adapter). Every arm is an ordinary run folder whose
+``run.json`` carries the shared ``comparison_id``. :func:`run_comparison` is a generator of :class:`ArmEvent`
+(the engine's events, tagged with the arm), checked for the stop request between arms, so the CLI prints it and
+the GUI's worker can queue, show and stop it.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..config import LoraOptions, RunConfig, with_section
+from ..events import Event, Failed, Finished, Stopped, StopToken
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One run of a comparison (its config is complete once its AdaLoRA arm, if any, has finished)."""
+
+    index: int
+    method: str
+    seed: int
+    target_r: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ArmEvent:
+    """An engine event of one arm (``n_arms`` in all)."""
+
+    arm: Arm
+    n_arms: int
+    event: Event
+
+
+@dataclass
+class ComparisonOutcome:
+    """What a comparison produced, filled in as it runs."""
+
+    comparison_id: str
+    run_dirs: list[str] = field(default_factory=list)
+    """Finished arms' run folders, in order."""
+    problems: list[str] = field(default_factory=list)
+    """Arms that failed, were stopped or skipped, one line each."""
+    stopped: bool = False
+
+
+def new_comparison_id(when: float | None = None) -> str:
+    """A fresh id such as ``cmp-20261201-220501-3fa2``: sortable by time, unique in practice."""
+    stamp = datetime.fromtimestamp(time.time() if when is None else when, timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"cmp-{stamp}-{secrets.token_hex(2)}"
+
+
+def sweep_init_r(cfg: RunConfig, target_r: int) -> int:
+    """init_r for a swept ``target_r``: the config's init_r/target_r ratio, at least ``target_r + 1``."""
+    b = cfg.budget
+    ratio = b.init_r / b.target_r if b.target_r > 0 else 1.5
+    return max(target_r + 1, math.ceil(ratio * target_r - 1e-9))
+
+
+def plan_arms(cfg: RunConfig, seeds: int, budgets: Sequence[int] = ()) -> list[Arm]:
+    """The arms in the order they run: per budget, per seed, AdaLoRA then its matched LoRA."""
+    if seeds < 1:
+        raise ValueError("seeds must be at least 1")
+    arms: list[Arm] = []
+    for target_r in (budgets or (cfg.budget.target_r,)):
+        for k in range(seeds):
+            seed = cfg.training.seed + k
+            for method in ("adalora", "lora"):
+                arms.append(Arm(index=len(arms), method=method, seed=seed, target_r=int(target_r),
+                                label=f"{'AdaLoRA' if method == 'adalora' else 'LoRA'} r{target_r} seed {seed}"))
+    return arms
+
+
+def arm_config(cfg: RunConfig, arm: Arm, comparison_id: str, match_params: int = 0) -> RunConfig:
+    """The run config of one arm: the base config with this arm's method, budget, seed, name and id."""
+    out = cfg.replace(name=f"{cfg.name}-{arm.method}-r{arm.target_r}-s{arm.seed}", method=arm.method,
+                      comparison_id=comparison_id)
+    if arm.target_r != cfg.budget.target_r:
+        out = with_section(out, "budget", budget_mode="ranks", target_r=arm.target_r,
+                           init_r=sweep_init_r(cfg, arm.target_r))
+    out = with_section(out, "training", seed=arm.seed)
+    if arm.method == "lora":
+        out = out.replace(lora=LoraOptions(r=0, match_params=match_params, use_rslora=cfg.lora.use_rslora,
+                                           use_dora=cfg.lora.use_dora))
+    else:
+        out = out.replace(lora=LoraOptions())
+    return out
+
+
+def run_comparison(cfg: RunConfig, seeds: int = 1, budgets: Sequence[int] = (), stop: StopToken | None = None,
+                   comparison_id: str | None = None,
+                   outcome: ComparisonOutcome | None = None) -> Iterator[ArmEvent]:
+    """Train every arm one after another and yield their events; fills ``outcome`` (pass one to read it).
+
+    A LoRA arm whose AdaLoRA arm did not finish is skipped (there is no final count to match). A stop request
+    stops the running arm (it checkpoints, as any run) and no further arm starts.
+    """
+    from ..adalora import adapter_effective_params
+    from ..training import run
+
+    stop = stop or StopToken()
+    outcome = outcome if outcome is not None else ComparisonOutcome(comparison_id or new_comparison_id())
+    cid = outcome.comparison_id
+    arms = plan_arms(cfg, seeds, budgets)
+    matched: dict[tuple[int, int], int] = {}
+    for arm in arms:
+        if stop.stop_requested:
+            outcome.stopped = True
+            outcome.problems.append(f"{arm.label}: not started (stopped)")
+            continue
+        match = 0
+        if arm.method == "lora":
+            match = matched.get((arm.target_r, arm.seed), 0)
+            if not match:
+                outcome.problems.append(f"{arm.label}: skipped, its AdaLoRA arm did not finish")
+                continue
+        last: Event | None = None
+        for event in run(arm_config(cfg, arm, cid, match), stop=stop, app="compare"):
+            last = event
+            yield ArmEvent(arm, len(arms), event)
+        if isinstance(last, Finished):
+            outcome.run_dirs.append(last.run_dir)
+            if arm.method == "adalora":
+                matched[(arm.target_r, arm.seed)] = adapter_effective_params(last.adapter_dir)
+        elif isinstance(last, Stopped):
+            outcome.stopped = True
+            outcome.problems.append(f"{arm.label}: stopped at step {last.step}")
+        elif isinstance(last, Failed):
+            outcome.problems.append(f"{arm.label}: failed: {last.message}")
