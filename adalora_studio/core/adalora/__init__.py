@@ -7,6 +7,7 @@
 - :mod:`.allocator_state` - the allocator's EMA state for exact resume; :mod:`.saving` - the adapter folder;
 - :mod:`.fast_allocator` - peft's allocator and orthogonality maths over batched tensor lists;
 - :mod:`.adapter_folder`, :mod:`.loading`, :mod:`.to_lora` - saved adapters: ranks, loading, conversion to LoRA.
+- :mod:`.advice` - schedule advice (budgeting share, too few steps, too few mask steps) with one-click fixes;
 - :mod:`.lora_build`, :mod:`.budget_match` - the LoRA baseline: its plan, model and the matched-budget rank rule.
 """
 
@@ -24,6 +25,16 @@ from .adapter_folder import (
     read_adapter_config,
     read_adapter_ranks,
     tensor_shapes,
+)
+from .advice import (
+    MIN_BUDGETING_SHARE,
+    MIN_MASK_STEPS,
+    MIN_STEPS,
+    Advice,
+    apply_fix,
+    mask_steps,
+    paper_recipe_fix,
+    schedule_advice,
 )
 from .allocator_state import (
     ALLOCATOR_DICTS,
@@ -183,4 +194,12 @@ __all__ = [
     "uniform_ranks",
     "is_lora_config",
     "lora_copy_writer",
+    "MIN_BUDGETING_SHARE",
+    "MIN_MASK_STEPS",
+    "MIN_STEPS",
+    "Advice",
+    "apply_fix",
+    "mask_steps",
+    "paper_recipe_fix",
+    "schedule_advice",
 ]

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from .checks import RANK_RATIO, check_config, suggested_init_r, validate_config
 from .migrations import FIRST_SCHEMA_VERSION, MIGRATIONS, migrate
-from .presets import BUDGET_PRESETS, BudgetPreset, budget_preset, bundled_causal_lm_gguf, demo_config
+from .presets import (
+    BUDGET_PRESETS,
+    BudgetPreset,
+    budget_preset,
+    bundled_causal_lm_gguf,
+    demo_config,
+    paper_recipe,
+)
 from .schema import (
     BUDGET_MODES,
     CHAT_FORMATS,
@@ -79,4 +86,5 @@ __all__ = [
     "bundled_causal_lm_gguf",
     "METHODS",
     "LoraOptions",
+    "paper_recipe",
 ]

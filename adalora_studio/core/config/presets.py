@@ -95,3 +95,31 @@ def bundled_causal_lm_gguf() -> Path | None:
         if found:
             return found[0]
     return None
+
+
+PAPER_BUDGETING_SHARE = 0.5
+"""Share of training the paper recipe gives the budgeting phase (the AdaLoRA author's advice: about half)."""
+PAPER_TINIT = 0.1
+PAPER_MASK_STEPS = 25
+"""Mask steps the paper recipe aims for in the budgeting phase (delta_t scales with the run's length)."""
+
+
+def paper_recipe(budget: BudgetConfig, total_steps: int) -> BudgetConfig:
+    """The AdaLoRA paper's recipe scaled to a run of ``total_steps`` optimizer steps.
+
+    Keeps the targets, ``target_r``, alpha and dropout; ``init_r = max(target_r + 1, ceil(1.5 * target_r))``,
+    10% warm-up, a budgeting phase of half the run (so tfinal 0.4), ``delta_t`` giving about 25 mask steps
+    (1 to 100, the paper's GLUE value for long runs), beta1 = beta2 = 0.85 and orth_reg_weight 0.1.
+    """
+    import dataclasses
+    import math
+
+    target_r = max(1, budget.target_r)
+    budgeting_steps = max(1, int(PAPER_BUDGETING_SHARE * max(total_steps, 1)))
+    delta_t = min(100, max(1, round(budgeting_steps / PAPER_MASK_STEPS)))
+    return dataclasses.replace(
+        budget, budget_mode="ranks" if budget.budget_mode == "ranks" else budget.budget_mode,
+        init_r=max(target_r + 1, math.ceil(1.5 * target_r)), target_r=target_r, tinit=PAPER_TINIT,
+        tfinal=round(1.0 - PAPER_BUDGETING_SHARE - PAPER_TINIT, 6), delta_t=delta_t, beta1=0.85, beta2=0.85,
+        orth_reg_weight=0.1,
+    )

@@ -61,6 +61,10 @@ class ValidationReport:
         elif self.doctor_problem:
             out.append(f"Doctor:  not run: {self.doctor_problem}")
         out.extend(p.summary_lines())  # ends with the plan's warnings
+        from ..adalora import schedule_advice
+
+        for advice in schedule_advice(self.config, p):
+            out.append(f"Advice:  {advice.message} Fix: {advice.fix_label}.")
         return out
 
 
