@@ -15,6 +15,20 @@ from .folder import (
     sanitize_run_name,
     summarize_run,
 )
+from .library import (
+    LIBRARY_META,
+    SORT_KEYS,
+    LibraryEntry,
+    RunLibrary,
+    delete_run,
+    filter_entries,
+    is_run_folder,
+    move_to_trash,
+    read_entry,
+    rename_run,
+    set_tags,
+    sort_entries,
+)
 from .lock import LOCK_NAME, LockInfo, RunLock, live_holder, lock_is_stale, read_lock
 from .space import free_bytes, human_bytes, is_disk_full, runs_folder_problem, writable_problem
 
@@ -46,4 +60,16 @@ __all__ = [
     "checkpoint_step",
     "list_checkpoints",
     "latest_checkpoint",
+    "LIBRARY_META",
+    "SORT_KEYS",
+    "LibraryEntry",
+    "RunLibrary",
+    "delete_run",
+    "filter_entries",
+    "is_run_folder",
+    "move_to_trash",
+    "read_entry",
+    "rename_run",
+    "set_tags",
+    "sort_entries",
 ]

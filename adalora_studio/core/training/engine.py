@@ -354,6 +354,7 @@ class Engine(EngineLifecycle):
         yield from self._yield(final_ranks)
         s.accelerator.wait_for_everyone()
         adapter_dir = s.folder.adapter_dir
+        metrics = {k: float(v) for k, v in s.state.last_metrics.items()}
         if self._main:
             self._activity = f"the adapter after optimizer step {s.state.global_step}"
             save_adapter(s.peft_model, adapter_dir)
@@ -362,11 +363,10 @@ class Engine(EngineLifecycle):
             yield from self._yield(report_after_run(s))  # report.json + figures, from the live model
             total_s = s.state.elapsed_s
             self._status("finished", step=s.state.global_step, total_steps=s.plan.total_steps,
-                         adapter=str(adapter_dir), elapsed_s=total_s)
+                         adapter=str(adapter_dir), elapsed_s=total_s, metrics=metrics)
             share = self.stats.bookkeeping_share
             yield from self._yield(LogMessage(level="info", message=(
                 f"Trained {s.state.global_step} optimizer steps in {total_s:.1f} s; "
                 f"engine bookkeeping took {100 * share:.2f}% of the training loop.")))
-        metrics = {k: float(v) for k, v in s.state.last_metrics.items()}
         yield from self._yield(Finished(step=s.state.global_step, run_dir=str(s.folder.path),
                                         adapter_dir=str(adapter_dir), metrics=metrics))
