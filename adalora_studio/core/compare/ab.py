@@ -96,6 +96,69 @@ def arm_config(cfg: RunConfig, arm: Arm, comparison_id: str, match_params: int =
     return out
 
 
+class ComparisonQueue:
+    """The arms of one comparison as a queue: :meth:`next` gives the next arm and its config, :meth:`record`
+    takes its terminal event. The CLI's :func:`run_comparison` and the GUI's worker queue both drive it, so the
+    matching rule (a LoRA arm matches its own AdaLoRA arm's final count) lives here once."""
+
+    def __init__(self, cfg: RunConfig, seeds: int = 1, budgets: Sequence[int] = (),
+                 comparison_id: str | None = None) -> None:
+        self.cfg = cfg
+        self.arms = plan_arms(cfg, seeds, budgets)
+        self.outcome = ComparisonOutcome(comparison_id or new_comparison_id())
+        self.states: dict[int, str] = {a.index: "queued" for a in self.arms}
+        """Arm index -> queued | running | finished | failed | stopped | skipped."""
+        self._matched: dict[tuple[int, int], int] = {}
+        self._pos = 0
+
+    @property
+    def comparison_id(self) -> str:
+        """The id every arm's run.json carries."""
+        return self.outcome.comparison_id
+
+    def next(self) -> tuple[Arm, RunConfig] | None:
+        """The next arm to train and its config (skipping LoRA arms whose AdaLoRA arm did not finish), or None."""
+        while self._pos < len(self.arms):
+            arm = self.arms[self._pos]
+            self._pos += 1
+            match = 0
+            if arm.method == "lora":
+                match = self._matched.get((arm.target_r, arm.seed), 0)
+                if not match:
+                    self.states[arm.index] = "skipped"
+                    self.outcome.problems.append(f"{arm.label}: skipped, its AdaLoRA arm did not finish")
+                    continue
+            self.states[arm.index] = "running"
+            return arm, arm_config(self.cfg, arm, self.comparison_id, match)
+        return None
+
+    def record(self, arm: Arm, terminal: Event | None) -> None:
+        """Take an arm's terminal event (Finished, Stopped or Failed)."""
+        from ..adalora import adapter_effective_params
+
+        if isinstance(terminal, Finished):
+            self.states[arm.index] = "finished"
+            self.outcome.run_dirs.append(terminal.run_dir)
+            if arm.method == "adalora":
+                self._matched[(arm.target_r, arm.seed)] = adapter_effective_params(terminal.adapter_dir)
+        elif isinstance(terminal, Stopped):
+            self.states[arm.index] = "stopped"
+            self.outcome.stopped = True
+            self.outcome.problems.append(f"{arm.label}: stopped at step {terminal.step}")
+        else:
+            self.states[arm.index] = "failed"
+            message = terminal.message if isinstance(terminal, Failed) else "ended without a result"
+            self.outcome.problems.append(f"{arm.label}: failed: {message}")
+
+    def stop(self) -> None:
+        """Drop every arm not started yet (the running one stops through its own stop request)."""
+        for arm in self.arms[self._pos:]:
+            self.states[arm.index] = "stopped"
+            self.outcome.problems.append(f"{arm.label}: not started (stopped)")
+        self.outcome.stopped = True
+        self._pos = len(self.arms)
+
+
 def run_comparison(cfg: RunConfig, seeds: int = 1, budgets: Sequence[int] = (), stop: StopToken | None = None,
                    comparison_id: str | None = None,
                    outcome: ComparisonOutcome | None = None) -> Iterator[ArmEvent]:
@@ -104,35 +167,18 @@ def run_comparison(cfg: RunConfig, seeds: int = 1, budgets: Sequence[int] = (), 
     A LoRA arm whose AdaLoRA arm did not finish is skipped (there is no final count to match). A stop request
     stops the running arm (it checkpoints, as any run) and no further arm starts.
     """
-    from ..adalora import adapter_effective_params
     from ..training import run
 
     stop = stop or StopToken()
-    outcome = outcome if outcome is not None else ComparisonOutcome(comparison_id or new_comparison_id())
-    cid = outcome.comparison_id
-    arms = plan_arms(cfg, seeds, budgets)
-    matched: dict[tuple[int, int], int] = {}
-    for arm in arms:
-        if stop.stop_requested:
-            outcome.stopped = True
-            outcome.problems.append(f"{arm.label}: not started (stopped)")
-            continue
-        match = 0
-        if arm.method == "lora":
-            match = matched.get((arm.target_r, arm.seed), 0)
-            if not match:
-                outcome.problems.append(f"{arm.label}: skipped, its AdaLoRA arm did not finish")
-                continue
+    queue = ComparisonQueue(cfg, seeds, budgets, comparison_id or (outcome.comparison_id if outcome else None))
+    if outcome is not None:
+        queue.outcome = outcome
+    while (item := queue.next()) is not None:
+        arm, arm_cfg = item
         last: Event | None = None
-        for event in run(arm_config(cfg, arm, cid, match), stop=stop, app="compare"):
+        for event in run(arm_cfg, stop=stop, app="compare"):
             last = event
-            yield ArmEvent(arm, len(arms), event)
-        if isinstance(last, Finished):
-            outcome.run_dirs.append(last.run_dir)
-            if arm.method == "adalora":
-                matched[(arm.target_r, arm.seed)] = adapter_effective_params(last.adapter_dir)
-        elif isinstance(last, Stopped):
-            outcome.stopped = True
-            outcome.problems.append(f"{arm.label}: stopped at step {last.step}")
-        elif isinstance(last, Failed):
-            outcome.problems.append(f"{arm.label}: failed: {last.message}")
+            yield ArmEvent(arm, len(queue.arms), event)
+        queue.record(arm, last)
+        if stop.stop_requested:
+            queue.stop()

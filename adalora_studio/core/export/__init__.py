@@ -17,7 +17,7 @@ from .exports import (
 from .gguf_export import GGUF_TYPES, export_gguf, merged_to_gguf, ollama_modelfile
 from .launch import LaunchFiles, write_launch_files
 from .lora import write_lora_adapter
-from .plots_svg import write_run_plots
+from .plots_svg import ema, write_run_plots
 from .publish import publish_dir
 from .rank_config import axolotl_snippet, export_lora_config
 from .sweep_svg import SweepPoint, sweep_svg
@@ -43,6 +43,7 @@ __all__ = [
     "ollama_modelfile",
     "LaunchFiles",
     "write_launch_files",
+    "ema",
     "SweepPoint",
     "sweep_svg",
 ]
