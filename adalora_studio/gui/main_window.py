@@ -74,6 +74,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.home_action = self._action(file_menu, "&Home", None, self.show_home)
         self.playground_action = self._action(file_menu, "&Playground…", QKeySequence("Ctrl+P"), self.show_playground)
+        self.library_action = self._action(file_menu, "Run &library…", QKeySequence("Ctrl+L"),
+                                           lambda: self.comparisons.show_library())
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -108,7 +110,7 @@ class MainWindow(QMainWindow):
             from .wizard.wizard import Wizard
 
             self._wizard = Wizard(self.worker, self._initial_wizard_config(), self.pages)
-            self._wizard.start_requested.connect(self.start_run)
+            self._wizard.start_requested.connect(self._start_from_wizard)
             self._wizard.cancelled.connect(self.show_home)
             self._wizard.review_page.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
             self.pages.addWidget(self._wizard)
@@ -133,6 +135,22 @@ class MainWindow(QMainWindow):
             self._dashboard.finish_panel.report_requested.connect(lambda run_dir: open_report(self, run_dir))
             self.pages.addWidget(self._dashboard)
         return self._dashboard
+
+    @property
+    def comparisons(self) -> Any:
+        """Run library, compare view and the A/B queue (built on first use)."""
+        if getattr(self, "_comparisons", None) is None:
+            from .compare.controller import ComparisonController
+
+            self._comparisons = ComparisonController(self)
+        return self._comparisons
+
+    def _start_from_wizard(self, cfg: RunConfig) -> None:
+        baseline = getattr(self._wizard.review_page, "baseline", None)
+        if baseline is not None and baseline.enabled:
+            self.comparisons.start(cfg, baseline.seed_count)
+        else:
+            self.start_run(cfg)
 
     def _initial_wizard_config(self) -> RunConfig:
         from ..core.config import demo_config

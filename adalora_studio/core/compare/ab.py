@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ..config import LoraOptions, RunConfig, with_section
 from ..events import Event, Failed, Finished, Stopped, StopToken
@@ -115,6 +116,20 @@ class ComparisonQueue:
     def comparison_id(self) -> str:
         """The id every arm's run.json carries."""
         return self.outcome.comparison_id
+
+    def adopt(self, run_dir: str) -> None:
+        """Use a finished AdaLoRA run as the first AdaLoRA arm ("Compare with LoRA…" on a finished run): only the
+        LoRA arms (and any further seeds) train. Its run.json is left as it is, so it keeps its own (or no)
+        comparison id; the comparison lists it all the same."""
+        from ..adalora import adapter_effective_params
+
+        first = self.arms[self._pos] if self._pos < len(self.arms) else None
+        if first is None or first.method != "adalora":
+            raise ValueError("adopt() must come before the first arm starts")
+        self.states[first.index] = "finished"
+        self.outcome.run_dirs.append(str(run_dir))
+        self._matched[(first.target_r, first.seed)] = adapter_effective_params(Path(run_dir) / "adapter")
+        self._pos += 1
 
     def next(self) -> tuple[Arm, RunConfig] | None:
         """The next arm to train and its config (skipping LoRA arms whose AdaLoRA arm did not finish), or None."""

@@ -53,6 +53,10 @@ class ReviewPage(WizardPage):
         left.addWidget(summary_box, 1)
         self.errors = InlineMessage(self.body)
         left.addWidget(self.errors)
+        from ..compare.baseline_option import BaselineOption
+
+        self.baseline = BaselineOption(self.body)  # "Also train a LoRA baseline at the same budget"
+        left.addWidget(self.baseline)
         lay.addLayout(left, 2)
 
         right = QVBoxLayout()

@@ -1,0 +1,161 @@
+"""The A/B queue through the main window (visible, stoppable), the compare view and its exports, the run library."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from adalora_studio.core.config import RunConfig, load_config
+from adalora_studio.core.events import RunStarted
+from adalora_studio.core.runs import RunLibrary
+from adalora_studio.gui.main_window import MainWindow
+from adalora_studio.gui.worker import TorchWorker
+from tests.core.engine_fixtures import bert_config, small_classification_csv
+
+PNG_DIR = Path("/work/notes/png/issue9")
+
+
+def _save(widget, name: str) -> None:  # noqa: ANN001
+    if PNG_DIR.parent.is_dir():
+        PNG_DIR.mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(PNG_DIR / name))
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:  # noqa: ANN001
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    win = MainWindow(worker=TorchWorker())
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    yield win
+    if win.running:
+        win.worker.request_stop()
+        with qtbot.waitSignal(win.worker.run_finished, timeout=120_000):
+            pass
+    assert win.worker.shutdown(30_000)
+    torch.set_num_threads(threads)
+
+
+def _cfg(tiny_bert_dir: Path, tmp_path: Path) -> RunConfig:
+    return bert_config(tiny_bert_dir, small_classification_csv(tmp_path), tmp_path / "runs", max_steps=8,
+                       eval_every=4)
+
+
+def test_review_page_baseline_queues_both_arms_and_the_compare_view_exports(
+        qtbot, window: MainWindow, tiny_bert_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    review = window.wizard.review_page
+    review.baseline.check.setChecked(True)
+    review.baseline.seeds.setValue(1)
+    _save(review, "review_baseline_option.png")
+    with qtbot.waitSignal(window.comparisons.runner.done, timeout=600_000) as done:
+        window._start_from_wizard(_cfg(tiny_bert_dir, tmp_path))
+        assert window.comparisons.dock.isVisible()
+        assert window.comparisons.runner.rows()[0].startswith("▶ AdaLoRA")
+    outcome = done.args[0]
+    assert len(outcome.run_dirs) == 2 and not outcome.problems
+    assert [load_config(Path(d) / "run.json").method for d in outcome.run_dirs] == ["adalora", "lora"]
+    panel = window.comparisons.panel
+    assert [panel.list.item(i).text()[0] for i in range(panel.list.count())] == ["✓", "✓"]
+    assert panel.compare_button.isEnabled()
+    _save(window, "queue_done.png")
+
+    panel.compare_button.click()
+    view = window.comparisons.compare
+    assert window.pages.currentWidget() is view
+    assert "one seed per arm" in view.verdict.text()
+    assert view.table.rowCount() == 2 and view.table.item(1, 0).text() == "LoRA"
+    assert view.diff.rowCount() >= 2  # method and name differ at least
+    assert len(view.loss_plot.listDataItems()) == 2 and len(view.metric_plot.listDataItems()) == 2
+    files = view.export_plots(tmp_path / "export")
+    assert all(f.is_file() and f.stat().st_size > 0 for f in files)
+    csv_text = view.export_csv(tmp_path / "c.csv").read_text()
+    assert csv_text.count("\n") == 3
+    _save(window, "compare_in_window.png")
+
+
+def test_the_queue_can_be_stopped(qtbot, window: MainWindow, tiny_bert_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    cfg = _cfg(tiny_bert_dir, tmp_path)
+    runner = window.comparisons.runner
+
+    def stop_on_start(event: object) -> None:
+        if isinstance(event, RunStarted):
+            runner.stop()
+
+    window.worker.event.connect(stop_on_start)
+    with qtbot.waitSignal(runner.done, timeout=600_000) as done:
+        assert window.comparisons.start(cfg, seeds=2)
+    window.worker.event.disconnect(stop_on_start)
+    outcome = done.args[0]
+    assert outcome.stopped and outcome.run_dirs == []
+    assert any("stopped at step" in p for p in outcome.problems)
+    assert sum("not started" in p for p in outcome.problems) == 3
+    assert not runner.active and not window.running
+
+
+def test_library_page_lists_filters_ticks_and_deletes(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from adalora_studio.core.runs import create_run_folder
+    from adalora_studio.gui.library.page import LibraryPage
+
+    for i, method in enumerate(("adalora", "lora", "adalora")):
+        folder = create_run_folder(RunConfig(name=f"run{i}", method=method, output_dir=str(tmp_path)))
+        folder.write_status("finished", step=5, elapsed_s=3.0, metrics={"accuracy": 0.5 + i / 10})
+    broken = tmp_path / "lost-20260101-000000"
+    broken.mkdir()
+    (broken / "status.json").write_text("{}")
+    page = LibraryPage(tmp_path)
+    qtbot.addWidget(page)
+    page.resize(1200, 420)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 4, timeout=10_000)
+    assert "1 broken" in page.count_label.text()
+    statuses = {page.model.entries[r].name: page.model.entries[r].status for r in range(4)}
+    assert statuses[broken.name] == "broken"
+    page.method_filter.setCurrentText("lora")
+    assert page.model.rowCount() == 1
+    page.method_filter.setCurrentText("any method")
+    for row in range(3):
+        if page.model.entries[row].status == "finished":
+            page.model.setData(page.model.index(row, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert page.compare_button.isEnabled()
+    with qtbot.waitSignal(page.compare_requested) as asked:
+        page.compare_button.click()
+    assert len(asked.args[0]) == 3
+    _save(page, "library_page.png")
+    bin_dir = tmp_path.parent / f"{tmp_path.name}-bin"
+    bin_dir.mkdir()
+    page.delete([broken], trash=lambda p: p.rename(bin_dir / p.name))  # Qt's trash in the app
+    assert (bin_dir / broken.name).is_dir() and not broken.exists()
+    assert len(RunLibrary(tmp_path).entries()) == 3 and page.model.rowCount() == 3
+
+
+
+def test_compare_with_lora_on_a_finished_run_trains_only_the_matched_baseline(
+        qtbot, window: MainWindow, tiny_bert_dir: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from adalora_studio.core import paths
+
+    monkeypatch.setenv(paths.RUNS_ENV, str(tmp_path / "runs"))  # the library lists the user's runs folder
+    from adalora_studio.core.adalora import adapter_effective_params
+    from adalora_studio.core.events import Finished
+    from adalora_studio.core.training import run
+
+    events = list(run(_cfg(tiny_bert_dir, tmp_path)))
+    assert isinstance(events[-1], Finished)
+    adalora_dir = events[-1].run_dir
+    page = window.comparisons.library
+    page.refresh_now()
+    page.table.selectRow(0)
+    assert page.lora_button.isEnabled()
+    with qtbot.waitSignal(window.comparisons.runner.done, timeout=600_000) as done:
+        page.lora_button.click()
+    outcome = done.args[0]
+    assert outcome.run_dirs[0] == adalora_dir and len(outcome.run_dirs) == 2 and not outcome.problems
+    lora_cfg = load_config(Path(outcome.run_dirs[1]) / "run.json")
+    assert lora_cfg.method == "lora"
+    assert lora_cfg.lora.match_params == adapter_effective_params(Path(adalora_dir) / "adapter")
