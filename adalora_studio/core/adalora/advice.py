@@ -35,6 +35,8 @@ class Advice:
     """What the one-click fix does, e.g. "Set tfinal to 0.4"."""
     fix: dict[str, Any] = field(default_factory=dict)
     """Dotted config fields and their new values."""
+    title: str = ""
+    """The problem in a few words, for a narrow view (the message gives the reason)."""
 
 
 def mask_steps(plan: RunPlan) -> int:
@@ -60,6 +62,7 @@ def schedule_advice(cfg: RunConfig, plan: RunPlan) -> list[Advice]:
             f"reduction about half of training (at least {100 * MIN_BUDGETING_SHARE:.0f}%).",
             f"Set tinit to {tinit:g} and tfinal to {tfinal:g} (budgeting 50%)",
             {"budget.tinit": tinit, "budget.tfinal": tfinal},
+            f"Budgeting phase: {100 * share:.0f}% of training (advised: about half)",
         ))
     if total < MIN_STEPS:
         out.append(Advice(
@@ -69,6 +72,7 @@ def schedule_advice(cfg: RunConfig, plan: RunPlan) -> list[Advice]:
             f"the final ranks; with fewer than {MIN_STEPS} the final allocation is mostly noise.",
             f"Train for {MIN_STEPS} steps (training.max_steps)",
             {"training.max_steps": MIN_STEPS},
+            f"Only {total} optimizer steps (advised: {MIN_STEPS} or more)",
         ))
     n_masks = mask_steps(plan)
     if n_masks < MIN_MASK_STEPS:
@@ -80,6 +84,7 @@ def schedule_advice(cfg: RunConfig, plan: RunPlan) -> list[Advice]:
             f"{MIN_MASK_STEPS} or more.",
             f"Set delta_t to {delta_t}",
             {"budget.delta_t": delta_t},
+            f"{n_masks} mask step{'s' if n_masks != 1 else ''} (advised: {MIN_MASK_STEPS} or more)",
         ))
     return out
 

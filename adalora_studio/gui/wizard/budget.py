@@ -24,6 +24,7 @@ from ...core.config import BUDGET_PRESETS, BudgetConfig
 from ...core.errors import ConfigError, ConfigErrors, StudioError
 from .honest_meter import HonestMeter
 from .page import InlineMessage, WizardPage, tip
+from .schedule_advice import ScheduleAdvice
 from .schedule_plot import SchedulePlot
 from .state import WizardState
 from .target_tree import TargetTree, compact_targets
@@ -67,6 +68,7 @@ class BudgetPage(WizardPage):
         self.meter = HonestMeter(self.body)
         self._left.addWidget(self.meter)
         self._left.addWidget(self._build_targets_box(), 1)
+        self.advice = ScheduleAdvice(state, self.body, self._left)  # warnings, one-click fixes, paper recipe
         self._right = QVBoxLayout()
         self._right.addWidget(self._build_schedule_box(), 1)
         self.plan_error = InlineMessage(self.body)
