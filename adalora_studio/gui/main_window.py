@@ -148,7 +148,12 @@ class MainWindow(QMainWindow):
     def _start_from_wizard(self, cfg: RunConfig) -> None:
         baseline = getattr(self._wizard.review_page, "baseline", None)
         if baseline is not None and baseline.enabled:
-            self.comparisons.start(cfg, baseline.seed_count)
+            try:
+                budgets = baseline.budget_values
+            except ValueError as exc:
+                self.notify(str(exc), warning=True)
+                return
+            self.comparisons.start(cfg, baseline.seed_count, budgets)
         else:
             self.start_run(cfg)
 

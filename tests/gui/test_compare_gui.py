@@ -53,6 +53,10 @@ def test_review_page_baseline_queues_both_arms_and_the_compare_view_exports(
     review = window.wizard.review_page
     review.baseline.check.setChecked(True)
     review.baseline.seeds.setValue(1)
+    review.baseline.budgets.setText("1,x")
+    assert "'x' is not a whole number" in review.baseline.note.text()
+    review.baseline.budgets.setText("2")  # the config's own target_r: a one-budget sweep is a plain A/B
+    assert review.baseline.budget_values == (2,) and review.baseline.note.text() == "2 runs, one after another"
     _save(review, "review_baseline_option.png")
     with qtbot.waitSignal(window.comparisons.runner.done, timeout=600_000) as done:
         window._start_from_wizard(_cfg(tiny_bert_dir, tmp_path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 
 class BaselineOption(QWidget):
@@ -22,17 +22,37 @@ class BaselineOption(QWidget):
         self.seeds.setValue(3)
         self.seeds.setSuffix(" seed(s)")
         self.seeds.setEnabled(False)
+        self.budgets = QLineEdit(self)
+        self.budgets.setPlaceholderText("sweep target_r, e.g. 1,2,4,8")
+        self.budgets.setToolTip("Optional budget sweep: train both methods at each target_r (LoRA matched at each) "
+                                "and plot the final metric against effective parameters.")
+        self.budgets.setEnabled(False)
         lay.addWidget(self.check)
         lay.addWidget(self.seeds)
+        lay.addWidget(self.budgets)
         self.note = QLabel("", self)
         lay.addWidget(self.note, 1)
         self.check.toggled.connect(lambda _on: self._update())
         self.seeds.valueChanged.connect(lambda _n: self._update())
+        self.budgets.textChanged.connect(lambda _t: self._update())
 
     def _update(self) -> None:
         on = self.check.isChecked()
         self.seeds.setEnabled(on)
-        self.note.setText(f"{2 * self.seeds.value()} runs, one after another" if on else "")
+        self.budgets.setEnabled(on)
+        try:
+            n = 2 * self.seeds.value() * max(1, len(self.budget_values))
+            self.note.setText(f"{n} runs, one after another" if on else "")
+        except ValueError as exc:
+            self.note.setText(str(exc).replace("--budgets: ", ""))
+
+    @property
+    def budget_values(self) -> tuple[int, ...]:
+        """The swept target_r values (empty: no sweep); ValueError naming a bad item."""
+        from ...app.compare_cli import parse_budgets
+
+        text = self.budgets.text().strip()
+        return parse_budgets(text) if text else ()
 
     @property
     def enabled(self) -> bool:
