@@ -22,6 +22,7 @@ from ..core.errors import StudioError
 from . import launched_run
 from .adapter_viewer import open_adapter_dialog
 from .close_guard import defer_close_for_work
+from .compare.window_mixin import ComparisonsMixin
 from .home import HomePage
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ WINDOW_TITLE = "AdaLoRA Studio"
 CLOSE_STOP, CLOSE_KEEP, CLOSE_CANCEL = "stop", "keep", "cancel"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ComparisonsMixin, QMainWindow):
     """Home ▸ wizard ▸ dashboard, with File and Help menus."""
 
     first_shown = Signal()
@@ -74,8 +75,6 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.home_action = self._action(file_menu, "&Home", None, self.show_home)
         self.playground_action = self._action(file_menu, "&Playground…", QKeySequence("Ctrl+P"), self.show_playground)
-        self.library_action = self._action(file_menu, "Run &library…", QKeySequence("Ctrl+L"),
-                                           lambda: self.comparisons.show_library())
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -110,7 +109,7 @@ class MainWindow(QMainWindow):
             from .wizard.wizard import Wizard
 
             self._wizard = Wizard(self.worker, self._initial_wizard_config(), self.pages)
-            self._wizard.start_requested.connect(self._start_from_wizard)
+            self._wizard.start_requested.connect(self._start_from_wizard)  # A/B when the baseline is ticked
             self._wizard.cancelled.connect(self.show_home)
             self._wizard.review_page.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
             self.pages.addWidget(self._wizard)
@@ -135,27 +134,6 @@ class MainWindow(QMainWindow):
             self._dashboard.finish_panel.report_requested.connect(lambda run_dir: open_report(self, run_dir))
             self.pages.addWidget(self._dashboard)
         return self._dashboard
-
-    @property
-    def comparisons(self) -> Any:
-        """Run library, compare view and the A/B queue (built on first use)."""
-        if getattr(self, "_comparisons", None) is None:
-            from .compare.controller import ComparisonController
-
-            self._comparisons = ComparisonController(self)
-        return self._comparisons
-
-    def _start_from_wizard(self, cfg: RunConfig) -> None:
-        baseline = getattr(self._wizard.review_page, "baseline", None)
-        if baseline is not None and baseline.enabled:
-            try:
-                budgets = baseline.budget_values
-            except ValueError as exc:
-                self.notify(str(exc), warning=True)
-                return
-            self.comparisons.start(cfg, baseline.seed_count, budgets)
-        else:
-            self.start_run(cfg)
 
     def _initial_wizard_config(self) -> RunConfig:
         from ..core.config import demo_config

@@ -152,7 +152,10 @@ def test_compare_with_lora_on_a_finished_run_trains_only_the_matched_baseline(
     events = list(run(_cfg(tiny_bert_dir, tmp_path)))
     assert isinstance(events[-1], Finished)
     adalora_dir = events[-1].run_dir
+    assert window.library_action is not None and window.library_action.shortcut().toString() == "Ctrl+L"
+    window.library_action.trigger()  # File > Run library…
     page = window.comparisons.library
+    assert window.pages.currentWidget() is page
     page.refresh_now()
     page.table.selectRow(0)
     assert page.lora_button.isEnabled()
