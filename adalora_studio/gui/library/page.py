@@ -215,12 +215,15 @@ class LibraryPage(QWidget):
 
     def refresh_now(self) -> None:
         """Read everything at once (tests, scripts)."""
+        self._timer.stop()
         self._all = self.library.entries()
         self._scan = None
         self._apply_filter()
 
     def _read_chunk(self) -> None:
-        assert self._scan is not None
+        if self._scan is None:  # a refresh_now() finished the listing meanwhile
+            self._timer.stop()
+            return
         for _ in range(CHUNK):
             entry = next(self._scan, None)
             if entry is None:
