@@ -7,6 +7,7 @@ named starting points (:mod:`.presets`) and upgrades of older ``run.json`` files
 from __future__ import annotations
 
 from .checks import RANK_RATIO, check_config, suggested_init_r, validate_config
+from .lora_options import METHODS, LoraOptions
 from .migrations import FIRST_SCHEMA_VERSION, MIGRATIONS, migrate
 from .presets import (
     BUDGET_PRESETS,
@@ -24,7 +25,6 @@ from .schema import (
     DEVICES,
     EVAL_METRICS,
     FUTURE_TASKS,
-    METHODS,
     MODEL_SOURCES,
     PRECISIONS,
     SCHEDULERS,
@@ -34,7 +34,6 @@ from .schema import (
     TEXT_MODES,
     BudgetConfig,
     DataConfig,
-    LoraOptions,
     ModelConfig,
     RunConfig,
     TrainingConfig,

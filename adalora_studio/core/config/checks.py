@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ..errors import ConfigError, ConfigErrors
+from .lora_options import METHODS
 from .schema import (
     BUDGET_MODES,
     CHAT_FORMATS,
@@ -17,7 +18,6 @@ from .schema import (
     DEVICES,
     EVAL_METRICS,
     FUTURE_TASKS,
-    METHODS,
     MODEL_SOURCES,
     PRECISIONS,
     SCHEDULERS,

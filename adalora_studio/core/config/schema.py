@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from ..errors import ConfigError, ConfigErrors
+from .lora_options import LoraOptions
 from .migrations import SCHEMA_VERSION, migrate
 
 TASKS = ("text-classification", "causal-lm", "question-answering", "seq2seq")
@@ -33,8 +34,6 @@ TEMPLATES = ("auto", "chat", "plain")
 TEXT_MODES = ("lines", "chunks")
 EVAL_METRICS = ("auto", "loss", "rouge", "bleu", "chrf", "exact_match", "squad", "squad_v2")
 """``data.eval_metric``: auto picks squad for question answering, rouge for seq2seq and loss elsewhere."""
-METHODS = ("adalora", "lora")
-"""``adalora`` trains AdaLoRA; ``lora`` trains a plain LoRA baseline at a matched parameter budget."""
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -147,17 +146,6 @@ class TrainingConfig:
     processes: int = _f(
         1, "Processes (GPUs) the app starts for this run; more than 1 runs torchrun as child processes. The CLI "
            "ignores it: start `adalora-studio train` under torchrun or accelerate launch (see export-launch).")
-
-
-@dataclass(frozen=True)
-class LoraOptions:
-    """The LoRA baseline (method "lora"): its rank is matched to the AdaLoRA budget unless given."""
-
-    r: int = _f(0, "LoRA rank. 0: the rank whose adapter parameters best match the AdaLoRA budget.")
-    match_params: int = _f(
-        0, "Adapter parameters to match (an A/B sets the AdaLoRA arm's final count). 0: the planned target budget.")
-    use_rslora: bool = _f(False, "rsLoRA: scale updates by lora_alpha / sqrt(r) instead of lora_alpha / r.")
-    use_dora: bool = _f(False, "DoRA: learn a magnitude vector per matrix as well (its parameters count too).")
 
 
 @dataclass(frozen=True)
