@@ -299,7 +299,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .core.config import check_config, load_config
     from .core.training import validate_run
 
-    cfg = check_config(load_config(args.config))
+    cfg = load_config(args.config)
+    from .core.config import advise_config
+
+    for advice in advise_config(cfg):
+        print(f"Warning: {advice}", file=sys.stderr)
+    cfg = check_config(cfg)
     report = validate_run(cfg, doctor=not args.no_doctor)
     for line in report.lines():
         print(line)

@@ -1,4 +1,6 @@
-"""The dashboard's export buttons: plain LoRA and merged model on the worker, the rank table by copying its CSV."""
+"""The dashboard's export buttons. Every export asks where to save, pre-filled with a folder that exists
+(``<run>/exports/…``), and ends with a notice naming the path, with a button that copies it (a file manager
+may not be there to show it)."""
 
 from __future__ import annotations
 
@@ -6,21 +8,24 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+KINDS = {"export_lora": ("plain LoRA adapter", "lora"), "export_merged": ("merged model", "merged")}
 
 
-def export_lora_job(run_dir: str) -> str:
-    """Worker job: ``core.export.export_as_lora`` to ``<run>/exports/lora``."""
+def export_lora_job(run_dir: str, out_dir: str | None = None) -> str:
+    """Worker job: ``core.export.export_as_lora`` to ``out_dir`` (default ``<run>/exports/lora``)."""
     from ..core.export import export_as_lora
 
-    return str(export_as_lora(run_dir))
+    return str(export_as_lora(run_dir, out_dir))
 
 
-def export_merged_job(run_dir: str) -> str:
-    """Worker job: ``core.export.export_merged`` to ``<run>/exports/merged``."""
+def export_merged_job(run_dir: str, out_dir: str | None = None) -> str:
+    """Worker job: ``core.export.export_merged`` to ``out_dir`` (default ``<run>/exports/merged``)."""
     from ..core.export import export_merged
 
-    return str(export_merged(run_dir))
+    return str(export_merged(run_dir, out_dir))
 
 
 def rank_config_job(run_dir: str, out: str) -> str:
@@ -43,7 +48,7 @@ GGUF_FILTERS = {"GGUF, f16 (*.gguf)": "f16", "GGUF, q8_0 8-bit (*.gguf)": "q8_0"
 
 
 def _start_rank_or_gguf(window: Any, kind: str, run_dir: str) -> None:
-    exports = Path(run_dir) / "exports"
+    exports = exports_dir(run_dir)
     if kind == "export_rank_config":
         out = QFileDialog.getExistingDirectory(window, "Write the LoraConfig and Axolotl snippet into…",
                                                str(exports))
@@ -58,8 +63,37 @@ def _start_rank_or_gguf(window: Any, kind: str, run_dir: str) -> None:
         gguf_type = GGUF_FILTERS.get(chosen, "f16")
         what, job = f"GGUF ({gguf_type})", window.worker.submit(gguf_job, run_dir, out, gguf_type)
     window.statusBar().showMessage(f"Exporting the {what}…")
-    job.succeeded.connect(lambda path: _done(window, f"The {what} was written to {path}."))
-    job.failed.connect(lambda message, _detail: _done(window, f"The {what} export failed: {message}", error=True))
+    job.succeeded.connect(lambda path: done(window, f"The {what} was written to {path}.", out))
+    job.failed.connect(lambda message, _detail: done(window, f"The {what} export failed: {message}", error=True))
+
+
+def exports_dir(run_dir: str) -> Path:
+    """``<run>/exports``, created so a file dialog can open in it."""
+    folder = Path(run_dir) / "exports"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return Path(run_dir) if Path(run_dir).is_dir() else Path.home()
+    return folder
+
+
+def plots_start_folder(run_dir: str) -> str:
+    """Where "Plots PNG/SVG…" opens: ``<run>/plots``, created first (a folder dialog cannot choose one that is
+    missing), else the run folder or the home folder."""
+    if not run_dir:
+        return str(Path.home())
+    folder = Path(run_dir) / "plots"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return run_dir if Path(run_dir).is_dir() else str(Path.home())
+    return str(folder)
+
+
+def ask_save_path(window: Any, title: str, start: str, file_filter: str) -> str:
+    """A save dialog (tests replace this function)."""
+    path, _ = QFileDialog.getSaveFileName(window, title, start, file_filter)
+    return path
 
 
 def start_export(window: Any, kind: str, run_dir: str) -> None:
@@ -71,13 +105,17 @@ def start_export(window: Any, kind: str, run_dir: str) -> None:
     if kind in ("export_rank_config", "export_gguf"):
         _start_rank_or_gguf(window, kind, run_dir)
         return
+    what, folder_name = KINDS[kind]
+    target = ask_save_path(window, f"Save the {what} as a folder", str(exports_dir(run_dir) / folder_name),
+                           "Folder (*)")
+    if not target:
+        return
     fn = export_lora_job if kind == "export_lora" else export_merged_job
-    what = "plain LoRA adapter" if kind == "export_lora" else "merged model"
-    window.statusBar().showMessage(f"Exporting the {what}…")
-    job = window.worker.submit(fn, run_dir)
+    window.statusBar().showMessage(f"Exporting the {what} to {target}…")
+    job = window.worker.submit(fn, run_dir, target)
     job.writes = f"the {what} export"  # closing the window waits for it
-    job.succeeded.connect(lambda path: _done(window, f"The {what} was written to {path}."))
-    job.failed.connect(lambda message, _detail: _done(window, f"The {what} export failed: {message}", error=True))
+    job.succeeded.connect(lambda path: done(window, f"The {what} was written to {path}.", path))
+    job.failed.connect(lambda message, _detail: done(window, f"The {what} export failed: {message}", error=True))
 
 
 def _copy_rank_csv(window: Any, run_dir: str) -> None:
@@ -87,16 +125,22 @@ def _copy_rank_csv(window: Any, run_dir: str) -> None:
     if not source.is_file():
         window.notify(f"{source} does not exist yet: the rank table is written when a run finishes.", warning=True)
         return
-    target, _ = QFileDialog.getSaveFileName(window, "Save rank table", str(Path.home() / f"{Path(run_dir).name}"
-                                            "-ranks.csv"), "CSV (*.csv)")
+    start = exports_dir(run_dir) / f"{Path(run_dir).name}-ranks.csv"
+    target = ask_save_path(window, "Save rank table", str(start), "CSV (*.csv)")
     if target:
         try:
             shutil.copyfile(source, target)
         except OSError as exc:
-            _done(window, f"Could not write {target}: {exc}", error=True)
+            done(window, f"Could not write {target}: {exc}", error=True)
             return
-        _done(window, f"The rank table was written to {target}.")
+        done(window, f"The rank table was written to {target}.", target)
 
 
-def _done(window: Any, message: str, error: bool = False) -> None:
-    window.notify(message, warning=error)
+def done(window: Any, message: str, path: str = "", error: bool = False) -> QMessageBox:
+    """The notice at the end of an export: the message, and a "Copy path" button when a path was written."""
+    box = window.notify(message, warning=error)
+    if path:
+        copy = box.addButton("Copy path", QMessageBox.ButtonRole.ActionRole)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(str(path)))
+        box.addButton(QMessageBox.StandardButton.Ok)
+    return box

@@ -24,19 +24,24 @@ schedule: <b>tinit</b> (warm-up before pruning), <b>tfinal</b> (final phase with
 adapter keeps (target_r).</li>
 <li><b>Training</b>: epochs or steps, batch size, accumulation, learning rate, device and output folder.</li>
 <li><b>Review</b>: the config file as it will be saved. <i>Save config&hellip;</i> writes it;
-<i>Copy CLI command</i> gives the same run headless: <code>adalora-studio train run.json</code>.</li>
+<i>Copy CLI command</i> gives the same run headless (<code>adalora-studio train /path/run.json</code>); it saves
+the config first when the wizard changed since the last save, so the command always runs what is shown.</li>
 </ol>
 <h3>The dashboard</h3>
 <p>Loss (raw and smoothed) and evaluation curves, the learning rate, and the budget b(t) with the rank actually
 held. The bars show every matrix's rank grouped by layer and coloured by type (hover for the importance of its
-triplets); the heatmap shows rank by layer and matrix type. Drag the <i>Snapshot</i> slider to go back in time.
+triplets; wheel to zoom, drag to pan along the layers); the heatmap shows rank by layer and matrix type, with the
+ranks written in the cells once they are big enough. Drag the <i>Snapshot</i> slider to go back in time.
 <b>Stop</b> saves a checkpoint; <b>Resume</b> continues exactly where the budget schedule was. When a run finishes,
-export a plain LoRA adapter, a merged model, the rank table or the plots.</p>
+its final metrics are shown and you can export a plain LoRA adapter, a merged model, the rank table or the
+plots; every export asks where to save and ends with the path and a <i>Copy path</i> button. While a run trains you
+can prepare the next one in the wizard: <i>Queue run</i> starts it when the current run ends, and the
+<i>&#9654; Running</i> button in the status bar brings the live dashboard back.</p>
 <h3>Keyboard</h3>
 <table cellpadding="3">
 <tr><td><b>Ctrl+N</b></td><td>New fine-tune</td></tr>
 <tr><td><b>Ctrl+O</b></td><td>Open a run folder (replay, follow or resume it)</td></tr>
-<tr><td><b>Ctrl+S</b></td><td>Save the wizard's config</td></tr>
+<tr><td><b>Ctrl+S</b></td><td>Save the config on screen (the wizard's, or the shown run's on its dashboard)</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>Quit (asks first while a run is going)</td></tr>
 <tr><td><b>F1</b></td><td>This guide</td></tr>
 </table>
@@ -48,7 +53,7 @@ class HelpDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("AdaLoRA Studio — User guide")
+        self.setWindowTitle("User guide")
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(True)
         self.browser.setHtml(GUIDE_HTML)

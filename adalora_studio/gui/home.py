@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import paths
+from .run_metrics import final_metrics, metrics_text
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+LIVE_REFRESH_S = 2.0
 STATUS_MARK = {"finished": "✓", "running": "▶", "stopped": "■", "failed": "✗", "interrupted": "!", "new": "·",
                "unreadable": "?"}
 
@@ -80,6 +82,12 @@ class HomePage(QWidget):
         actions.addStretch(1)
         self.demo_note = QLabel(DEMO_TEXT, self)
         self.demo_note.setWordWrap(True)
+        self.live_button = QPushButton(self)
+        self.live_button.setObjectName("homeRunning")
+        self.live_button.setToolTip("Show the dashboard of the run in progress")
+        self.live_button.hide()
+        self._indicator: Any = None
+        self._live_refreshed = 0.0
 
         line = QFrame(self)
         line.setFrameShape(QFrame.Shape.HLine)
@@ -97,6 +105,7 @@ class HomePage(QWidget):
         column.addWidget(intro)
         column.addSpacing(12)
         column.addLayout(actions)
+        column.addWidget(self.live_button)
         column.addWidget(self.demo_note)
         column.addSpacing(12)
         column.addWidget(line)
@@ -124,6 +133,10 @@ class HomePage(QWidget):
         for run in runs[:50]:
             mark = STATUS_MARK.get(run.status, "·")
             detail = f"{run.status}, step {run.step}" if run.step else run.status
+            if self._is_live(run.path):
+                detail = f"running now, {self._indicator.progress_text}"
+            elif run.status == "finished" and (metrics := final_metrics(run.path)):
+                detail = f"finished, {metrics_text(metrics)}"
             model = "bundled MiniLM" if run.model == "bundled" else Path(run.model).name or run.model
             item = QListWidgetItem(f"{mark}  {run.name} — {run.task or '?'}, {model} — {detail} — {_ago(run.created)}")
             item.setData(PATH_ROLE, str(run.path))
@@ -136,4 +149,28 @@ class HomePage(QWidget):
             f"Double-click a run to open it. Runs live in {paths.runs_dir()}." if has_runs else
             f"No runs yet. Press <b>Try the demo</b> to see AdaLoRA at work in a few minutes, or "
             f"<b>New fine-tune…</b> to choose your own model and data. Runs will be kept in {paths.runs_dir()}.")
-        self.demo_button.setText("Try the demo" if not has_runs else "Run the demo again")
+        live = self._indicator is not None and self._indicator.isVisibleTo(self._indicator.parentWidget())
+        self.demo_button.setText("Queue the demo" if live else "Try the demo" if not has_runs
+                                 else "Run the demo again")
+        self.live_button.setVisible(live)
+        if live:
+            self.live_button.setText(f"▶ {self._indicator.name} is training — {self._indicator.progress_text}. "
+                                     "Show its dashboard")
+
+    def follow(self, indicator: Any) -> None:
+        """Show the run in progress that ``indicator`` (a RunningIndicator) follows, and open it on click."""
+        self._indicator = indicator
+        indicator.changed.connect(self._on_live_changed)
+        self.live_button.clicked.connect(indicator.show_requested)
+
+    def _is_live(self, path: Any) -> bool:
+        ind = self._indicator
+        return ind is not None and ind.isVisibleTo(ind.parentWidget()) and bool(ind.run_dir) and \
+            Path(ind.run_dir) == Path(path)
+
+    def _on_live_changed(self) -> None:
+        # Each step updates the indicator; re-read the runs folder at most every LIVE_REFRESH_S while shown.
+        now = time.monotonic()
+        if self.isVisible() and (now - self._live_refreshed >= LIVE_REFRESH_S or not self._indicator.isVisible()):
+            self._live_refreshed = now
+            self.refresh()

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from ..app.identity import APP_ID
 from ..app.settings import SettingsStore
@@ -24,6 +24,7 @@ from .adapter_viewer import open_adapter_dialog
 from .close_guard import defer_close_for_work
 from .compare.window_mixin import ComparisonsMixin
 from .home import HomePage
+from .run_queue import RunTracker
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class MainWindow(ComparisonsMixin, QMainWindow):
         self.home.run_chosen.connect(self.open_run)
         self._build_menus()
         self.statusBar().showMessage("Ready.")
+        self.runs = RunTracker(self)  # the "Running: …" button, runs queued behind the current one, tray notice
         self.resize(1180, 820)
         self._restore_window_state()
 
@@ -171,8 +173,7 @@ class MainWindow(ComparisonsMixin, QMainWindow):
     def open_run(self, run_dir: str) -> None:
         """Show a run folder in the dashboard (replayed; followed while another process writes it)."""
         if self.running:
-            self.notify("A run is in progress and its dashboard is shown. Stop it before opening another run.")
-            self.pages.setCurrentWidget(self.dashboard)
+            self.runs.show_running(run_dir)
             return
         if not (Path(run_dir) / "run.json").is_file():
             self.notify(f"{run_dir} is not a run folder (it has no run.json).", warning=True)
@@ -186,7 +187,9 @@ class MainWindow(ComparisonsMixin, QMainWindow):
         self.statusBar().showMessage(f"Opened {run_dir}")
 
     def save_config_dialog(self) -> None:
-        """Save the wizard's config (File ▸ Save config…)."""
+        """Save the config on screen (File ▸ Save config…): the shown run's on the dashboard, else the wizard's."""
+        if self.runs.save_shown_run_config():
+            return
         self.pages.setCurrentWidget(self.wizard)
         self.wizard.review_page.save_dialog()
 
@@ -240,9 +243,8 @@ class MainWindow(ComparisonsMixin, QMainWindow):
 
     def start_run(self, cfg: RunConfig, resume_from: str | None = None) -> bool:
         """Start ``cfg`` on the worker and show the dashboard. False if a run is already going."""
-        if self.running:
-            self.notify("A run is already in progress. Stop it first.")
-            return False
+        if self.running:  # one run at a time on the worker: this one waits its turn
+            return self.runs.enqueue(cfg, resume_from)
         self._remember(cfg)
         if self._wizard is not None:
             self._wizard.set_recent(self.store.settings.recent_models, self.store.settings.recent_datasets,
@@ -295,8 +297,6 @@ class MainWindow(ComparisonsMixin, QMainWindow):
                         detail=getattr(terminal, "detail", ""))
         self.home.refresh()
         self.run_ended.emit(terminal)
-        if self.isMinimized():
-            QApplication.alert(self)  # "Keep going" minimised the window: flash it in the taskbar
         if self._close_after_run:
             self._close_after_run = False
             self.close()

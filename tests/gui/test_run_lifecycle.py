@@ -129,7 +129,9 @@ def test_stop_resume_crash_resume_finish_and_export(qtbot, window: MainWindow, t
     assert list(x) == list(range(1, TOTAL_STEPS + 1))  # history before the resumes is kept, nothing doubled
     assert not dash.finish_panel.isHidden() and dash.finish_panel.lora_button.isEnabled()
 
-    # Every export button writes files.
+    # Every export button asks where to save (pre-filled with <run>/exports/...) and writes files there.
+    asked: list[str] = []
+    monkeypatch.setattr(exports, "ask_save_path", lambda _w, _t, start, _f: asked.append(start) or start)
     dash.finish_panel.lora_button.click()
     lora = Path(re.search(r"written to (.+)\.$", _notice(qtbot, window, "plain LoRA adapter was written")).group(1))
     assert (lora / "adapter_config.json").is_file() and (lora / "adapter_model.safetensors").is_file()
@@ -139,7 +141,9 @@ def test_stop_resume_crash_resume_finish_and_export(qtbot, window: MainWindow, t
     assert (merged / "config.json").is_file() and any(merged.glob("*.safetensors"))
     csv_target = tmp_path / "out" / "ranks.csv"
     csv_target.parent.mkdir()
-    monkeypatch.setattr(exports.QFileDialog, "getSaveFileName", lambda *a, **k: (str(csv_target), "CSV (*.csv)"))
+    assert asked == [str(Path(run_dir) / "exports" / "lora"), str(Path(run_dir) / "exports" / "merged")]
+    assert lora == Path(asked[0]) and merged == Path(asked[1])
+    monkeypatch.setattr(exports, "ask_save_path", lambda *a: str(csv_target))
     dash.finish_panel.csv_button.click()
     _notice(qtbot, window, "rank table was written")
     header = csv_target.read_text(encoding="utf-8").splitlines()[0]

@@ -9,7 +9,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from adalora_studio.core import paths
-from adalora_studio.core.config import BUDGET_PRESETS, ModelConfig, RunConfig, demo_config, load_config, with_section
+from adalora_studio.core.config import (
+    BUDGET_PRESETS,
+    ModelConfig,
+    RunConfig,
+    bundled_causal_lm_gguf,
+    demo_config,
+    load_config,
+    with_section,
+)
 from adalora_studio.gui.wizard.wizard import Wizard
 from adalora_studio.gui.worker import TorchWorker
 
@@ -232,7 +240,7 @@ def test_review_lists_config_problems(qtbot, worker) -> None:  # noqa: ANN001
     cfg = with_section(demo_config(), "data", eval_fraction=1.5)
     wizard = make_wizard(qtbot, worker, cfg)
     wizard.go_to(4)
-    assert "data.eval_fraction" in (wizard.problem() or "")
+    assert "Eval fraction:" in (wizard.problem() or "")
     assert wizard.review_page.errors.isVisible()
     assert not wizard.start_button.isEnabled()
 
@@ -307,12 +315,16 @@ def test_dropping_a_file_on_the_dataset_page_reads_it(qtbot, worker, tmp_path: P
     assert wizard.dataset_page.combos["text"].currentText() == "sentence"
 
 
-def test_switching_task_swaps_the_demo_dataset(qtbot, worker) -> None:  # noqa: ANN001
+def test_switching_task_swaps_the_demo_dataset_and_the_bundled_model(qtbot, worker) -> None:  # noqa: ANN001
     wizard = make_wizard(qtbot, worker, demo_config())
     wizard.task_page.task_buttons["causal-lm"].setChecked(True)
     assert Path(wizard.config.data.train_file) == paths.demo_causal_lm_file()
-    problem = wait_problem(qtbot, wizard, "cannot generate text")  # the bundled encoder is no causal LM
-    assert wizard.task_page.source_error.text() == problem
+    # "Bundled" now means the task's bundled model: SmolLM2 (GGUF) for causal LM, not the BERT encoder.
+    assert wizard.task_page.source_buttons["bundled"].isChecked()
+    assert wizard.config.model == ModelConfig(source="gguf", path=str(bundled_causal_lm_gguf()))
+    assert "SmolLM2" in wizard.task_page.bundled_label.text()
+    wait_ready(qtbot, wizard)
+    assert wizard.state.model_info.architecture == "LlamaForCausalLM"
     wizard.task_page.task_buttons["text-classification"].setChecked(True)
     assert Path(wizard.config.data.train_file) == paths.demo_classification_file()
     wait_ready(qtbot, wizard)

@@ -105,7 +105,8 @@ class RunPlan:
         last = self.total_steps - 1
         lines = [
             f"Adapting {self.n_targets} matrices ({types}) of a {_count(self.model_params)}-parameter model.",
-            f"Steps: {self.total_steps} optimizer steps ({self.epochs:.3g} epochs x {self.steps_per_epoch} steps; "
+            f"Steps: {self.total_steps} optimizer steps ({self.epochs:.3g} epoch{'' if self.epochs == 1 else 's'}"
+            f" x {self.steps_per_epoch} steps; "
             f"{self.n_train} training rows, batch {self.batch_size} x accumulation {self.grad_accum}"
             f" x {self.num_processes} process{'es' if self.num_processes != 1 else ''}).",
             f"Ranks: init_r {self.init_r} -> target_r {self.target_r} per matrix on average "

@@ -6,6 +6,7 @@ named starting points (:mod:`.presets`) and upgrades of older ``run.json`` files
 
 from __future__ import annotations
 
+from .advice import ConfigAdvice, advise_config
 from .checks import RANK_RATIO, check_config, suggested_init_r, validate_config
 from .lora_options import METHODS, LoraOptions
 from .migrations import FIRST_SCHEMA_VERSION, MIGRATIONS, migrate
@@ -86,4 +87,6 @@ __all__ = [
     "METHODS",
     "LoraOptions",
     "paper_recipe",
+    "ConfigAdvice",
+    "advise_config",
 ]

@@ -174,7 +174,7 @@ def _require(table: datasets.Dataset, path: str, columns: list[tuple[str, str]])
     """Raise if a configured column (name, config field) is missing from ``table``."""
     for name, source in columns:
         if name not in table.column_names:
-            raise DataError(f"has no column '{name}' (from {source}); available columns: "
+            raise DataError(f"is not in the file (it is set in {source}); available columns: "
                             f"{', '.join(table.column_names)}", file=path, column=name)
 
 
@@ -200,7 +200,7 @@ def _check_filled(table: datasets.Dataset, column: str, path: str, fmt: str, wha
     if rows:
         listed = ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
         plural = "row has" if len(rows) == 1 else "rows have"
-        raise DataError(f"{len(rows)} {plural} no {what} in column '{column}' (rows {listed}; {row_note(fmt)}). "
+        raise DataError(f"{len(rows)} {plural} no {what} (rows {listed}; {row_note(fmt)}). "
                         "Fill them in or remove those rows.", file=path, row=rows[0] + 1, column=column)
 
 
@@ -237,7 +237,7 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
         raise _not_found("a label column (named label, class, category, intent or target, or one with few distinct "
                          "values)", "data.label_column", train, path)
     if label in text:
-        raise DataError(f"column '{label}' is set both as a text column and as the label column; choose different "
+        raise DataError("is set both as a text column and as the label column; choose different "
                         "columns", file=path, column=label)
     for column in text:
         _check_filled(train, column, path, fmt, "text")

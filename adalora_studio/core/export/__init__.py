@@ -17,6 +17,7 @@ from .exports import (
 from .gguf_export import GGUF_TYPES, export_gguf, merged_to_gguf, ollama_modelfile
 from .launch import LaunchFiles, write_launch_files
 from .lora import write_lora_adapter
+from .model_card import model_card_text, write_model_card
 from .plots_svg import ema, write_run_plots
 from .publish import publish_dir
 from .rank_config import axolotl_snippet, export_lora_config
@@ -46,4 +47,6 @@ __all__ = [
     "ema",
     "SweepPoint",
     "sweep_svg",
+    "model_card_text",
+    "write_model_card",
 ]

@@ -46,6 +46,7 @@ from ..events import (
     Stopped,
     StopToken,
 )
+from ..export.model_card import write_model_card
 from ..inference import report_after_run
 from ..runs import RunFolder, is_disk_full
 from .checkpoint import restore_rng, save_checkpoint
@@ -368,5 +369,7 @@ class Engine(EngineLifecycle):
             yield from self._yield(LogMessage(level="info", message=(
                 f"Trained {s.state.global_step} optimizer steps in {total_s:.1f} s; "
                 f"engine bookkeeping took {100 * share:.2f}% of the training loop.")))
+        if self._main:  # the adapter's README: base model, data, budget, final ranks and metrics, how to load it
+            write_model_card(adapter_dir, s.config, s.n_train, s.n_eval, final_ranks, metrics, s.label_names)
         yield from self._yield(Finished(step=s.state.global_step, run_dir=str(s.folder.path),
                                         adapter_dir=str(adapter_dir), metrics=metrics))

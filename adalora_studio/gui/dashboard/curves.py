@@ -51,10 +51,12 @@ class CurvesView(QWidget):
         self.lr_plot = self.graphics.addPlot(row=1, col=0)
         P.style_plot(self.lr_plot, "Learning rate", "lr", left_width=P.LEFT_AXIS_WIDTH, look=look)
         self.lr = _live_curve(self.lr_plot, pen=pg.mkPen(look.lr, width=2))
+        self.lr_plot.getViewBox().setLimits(yMin=0)  # a learning rate is never negative, even on an empty axis
 
         self.budget_plot = self.graphics.addPlot(row=1, col=1)
         P.style_plot(self.budget_plot, "Rank budget b(t)", "triplets", left_width=P.LEFT_AXIS_WIDTH, look=look)
         legend = self.budget_plot.addLegend(offset=(-8, 8), labelTextColor=look.foreground, brush=look.legend_fill)
+        self.budget_plot.getViewBox().setLimits(yMin=0)
         self.warmup_region = pg.LinearRegionItem(movable=False, brush=(120, 120, 120, 30), pen=pg.mkPen(None))
         self.final_region = pg.LinearRegionItem(movable=False, brush=(120, 120, 120, 30), pen=pg.mkPen(None))
         for region in (self.warmup_region, self.final_region):
@@ -64,8 +66,10 @@ class CurvesView(QWidget):
         self.budget = self.budget_plot.plot([], [], pen=pg.mkPen(look.budget, width=2), name="scheduled b(t)")
         self.budget.setDownsampling(auto=True, method="peak")
         self.budget.setClipToView(True)
-        self.held = self.budget_plot.plot([], [], pen=pg.mkPen(look.held, width=2), stepMode=None, symbol="o",
-                                          symbolSize=5, symbolBrush=look.held, symbolPen=None, name="rank held")
+        # The rank held changes only at a snapshot: draw it as steps (each value holds until the next snapshot),
+        # so sparse snapshots in warm-up never look like pruning below the schedule.
+        self.held = self.budget_plot.plot([], [], pen=pg.mkPen(look.held, width=2), stepMode="right",
+                                          name="rank held")
         self.step_marker = pg.InfiniteLine(angle=90, movable=False,
                                            pen=pg.mkPen(look.marker, width=1, style=Qt.PenStyle.DashLine))
         self.step_marker.hide()
@@ -92,6 +96,9 @@ class CurvesView(QWidget):
         self.warmup_region.hide()
         self.final_region.hide()
         self.metric_hint.show()
+        self.metric_hint.setText("No evaluation yet")
+        for plot in self.plots.values():  # a new run must not start with the previous run's axis ranges
+            plot.enableAutoRange(axis="xy", enable=True)
         self._budget_for = None
         self._metric_name = ""
         self._marks = {}
@@ -109,8 +116,12 @@ class CurvesView(QWidget):
         if self._changed("eval", state, len(eval_steps)):
             self.eval_loss.setData(eval_steps, state.eval_loss.view())
             self.metric.setData(eval_steps, metric)
-        if self._changed("held", state, len(state.held_steps)):
-            self.held.setData(state.held_steps.view(), state.held_total.view())
+        held_x, held_y = state.held_steps.view(), state.held_total.view()
+        if self._changed("held", state, len(held_x) * 1_000_000_000 + state.current_step) and len(held_x):
+            end = max(float(state.current_step), float(held_x[-1]))  # the last value holds up to now
+            self.held.setData(np.append(held_x, end), np.append(held_y, held_y[-1]))
+        elif not len(held_x):
+            self.held.setData([], [])
         has_metric = bool(len(metric)) and bool(np.isfinite(metric).any())
         self.metric_hint.setVisible(not has_metric)
         name = state.metric_name or "metric"
@@ -122,7 +133,7 @@ class CurvesView(QWidget):
             every = state.started.config.get("training", {}).get("eval_every", 0) if isinstance(
                 state.started.config, dict) else 0
             when = f"every {every} steps" if every else "at the end of each epoch"
-            self.metric_hint.setText(f"No evaluation yet (runs {when})")
+            self.metric_hint.setText(f"No evaluation yet\n(runs {when})")  # two lines: fits a narrow plot
         self._refresh_budget(state)
 
     def _changed(self, key: str, state: DashboardState, length: int) -> bool:

@@ -6,6 +6,7 @@ run folder's ``events.jsonl`` (and keeps following it while another process is s
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -43,6 +44,8 @@ GUI_CPU_TARGET = 0.03
 worker's Python waits for the GIL (measured: 4.5% of a core at one redraw per step cost ~5% of MiniLM steps/s on
 2 cores), so when drawing gets costly the interval grows (up to 1 s) until the GUI stays near this share."""
 MEMORY_INTERVAL_MS = 1000
+STARTING_TEXT = ("<h3>Starting {name}…</h3><p>Loading the model and the data; the plots appear with the first "
+                 "training step.</p>")
 EMPTY_TEXT = ("<h3>No run to show</h3><p>Start a run from <b>New fine-tune…</b> or open a run folder "
               "(<b>File ▸ Open run…</b>) to replay it.</p>")
 
@@ -213,7 +216,12 @@ class Dashboard(QWidget):
         self.slider.live_box.setChecked(True)
         self.slider.set_count(0)
         self._shown_snapshot = None
+        self.empty_label.setText(EMPTY_TEXT)
         self.redraw()
+
+    def show_starting(self, name: str) -> None:
+        """While a new run loads its model (seconds), say so instead of "No run to show"."""
+        self.empty_label.setText(STARTING_TEXT.format(name=html.escape(name)))
 
     def _schedule(self) -> None:
         if not self._redraw_timer.isActive():
@@ -297,14 +305,16 @@ class Dashboard(QWidget):
     def export_plots(self, folder: str | Path) -> list[Path]:
         """Write every plot as PNG and SVG into ``folder``; returns the files."""
         self.redraw()
-        plots = {**self.curves.plots, "rank_bars": self.rank_bars.plot, "rank_heatmap": self.heatmap.widget.ci}
+        plots = {**self.curves.plots, "rank_bars": self.rank_bars.widget.ci, "rank_heatmap": self.heatmap.widget.ci}
         files = save_plots(plots, Path(folder))
         self.plots_exported.emit(files)
         return files
 
     def export_plots_dialog(self) -> None:
         """Ask for a folder, then :meth:`export_plots`."""
-        start = str(Path(self.state.run_dir) / "plots") if self.state.run_dir else ""
+        from ..exports import plots_start_folder
+
+        start = plots_start_folder(self.state.run_dir)
         folder = QFileDialog.getExistingDirectory(self, "Save plots as PNG and SVG into…", start)
         if folder:
             files = self.export_plots(folder)

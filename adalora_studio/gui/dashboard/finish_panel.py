@@ -1,15 +1,25 @@
-"""What to do with a finished (or stopped) run: where the adapter is, Open folder, and the exports."""
+"""What to do with a finished (or stopped) run: its final metrics, where the adapter is (with Copy path, since a
+file manager may not be there to open it), Open folder, and the exports."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from ...core.events import Finished
 from .state import STATUS_FINISHED, DashboardState
+
+METRIC_ORDER = ("accuracy", "macro_f1", "perplexity", "eval_loss")
+
+
+def format_metrics(metrics: dict[str, float]) -> str:
+    """``accuracy 0.9125 · macro_f1 0.897 · eval_loss 0.314`` (the usual ones first, 4 significant digits)."""
+    names = [n for n in METRIC_ORDER if n in metrics] + sorted(n for n in metrics if n not in METRIC_ORDER)
+    return " · ".join(f"{name} {metrics[name]:.4g}" for name in names)
 
 
 class FinishPanel(QFrame):
@@ -28,9 +38,14 @@ class FinishPanel(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.metrics_label = QLabel()
+        self.metrics_label.setObjectName("finalMetrics")
+        self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QPushButton("Copy path")
+        self.copy_button.setToolTip("Copy the folder's path to the clipboard")
         self.open_button = QPushButton("Open folder")
         self.open_button.setToolTip("Show the run folder in your file manager")
         self.lora_button = QPushButton("Export plain LoRA…")
@@ -55,14 +70,20 @@ class FinishPanel(QFrame):
         self.gguf_action.setToolTip("Llama-family causal LMs: the merged model as GGUF (f16 or q8_0) and an "
                                     "Ollama Modelfile")
         self.more_button.setMenu(more)
+        text = QVBoxLayout()
+        text.addWidget(self.metrics_label)
+        text.addWidget(self.label)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.label, 1)
+        layout.addLayout(text, 1)
         layout.addWidget(self.report_button)
         layout.addWidget(self.playground_button)
-        for button in (self.open_button, self.lora_button, self.merged_button, self.csv_button, self.plots_button,
-                       self.more_button):
+        for button in (self.copy_button, self.open_button, self.lora_button, self.merged_button, self.csv_button,
+                       self.plots_button, self.more_button):
             layout.addWidget(button)
         self.run_dir = ""
+        self.path = ""
+        """The folder the label names (the adapter, the last checkpoint or the run folder)."""
+        self.copy_button.clicked.connect(self.copy_path)
         self.open_button.clicked.connect(self.open_folder)
         self.lora_button.clicked.connect(lambda: self.export_lora.emit(self.run_dir))
         self.merged_button.clicked.connect(lambda: self.export_merged.emit(self.run_dir))
@@ -74,18 +95,29 @@ class FinishPanel(QFrame):
         self.gguf_action.triggered.connect(lambda: self.export_gguf.emit(self.run_dir))
 
     def refresh(self, state: DashboardState) -> None:
-        """Show the adapter location (finished) or the checkpoint (stopped/failed)."""
+        """Show the final metrics and the adapter location (finished) or the checkpoint (stopped/failed)."""
         self.run_dir = state.run_dir
         finished = state.status == STATUS_FINISHED and isinstance(state.terminal, Finished)
-        if finished:
-            self.label.setText(f"<b>Adapter saved</b> to {state.terminal.adapter_dir}")
-        elif state.last_checkpoint:
-            self.label.setText(f"<b>Last checkpoint</b>: {state.last_checkpoint}")
+        metrics = dict(state.terminal.metrics) if finished else (
+            dict(state.last_eval.metrics, eval_loss=state.last_eval.eval_loss) if state.last_eval else {})
+        if metrics:
+            kind = "Final metrics" if finished else f"Last evaluation (step {state.last_eval.step})"
+            self.metrics_label.setText(f"<b>{kind}</b>: {html.escape(format_metrics(metrics))}")
         else:
-            self.label.setText(f"Run folder: {self.run_dir}")
+            self.metrics_label.setText("<b>No evaluation yet</b>")
+        if finished:
+            self.path = state.terminal.adapter_dir
+            self.label.setText(f"<b>Adapter saved</b> to {html.escape(self.path)}")
+        elif state.last_checkpoint:
+            self.path = state.last_checkpoint
+            self.label.setText(f"<b>Last checkpoint</b>: {html.escape(self.path)}")
+        else:
+            self.path = self.run_dir
+            self.label.setText(f"Run folder: {html.escape(self.run_dir)}")
         for button in (self.lora_button, self.merged_button, self.csv_button, self.more_button):
             button.setEnabled(finished)
         self.open_button.setEnabled(bool(self.run_dir) and Path(self.run_dir).exists())
+        self.copy_button.setEnabled(bool(self.path))
         from .report_summary import report_headline
 
         headline = report_headline(self.run_dir)
@@ -94,6 +126,16 @@ class FinishPanel(QFrame):
         if headline:
             self.label.setText(f"{self.label.text()}<br>{headline}")
 
+    def copy_path(self) -> str:
+        """Copy the shown folder's path to the clipboard; returns it."""
+        QGuiApplication.clipboard().setText(self.path)
+        return self.path
+
     def open_folder(self) -> bool:
-        """Open the run folder in the desktop's file manager."""
-        return bool(self.run_dir) and QDesktopServices.openUrl(QUrl.fromLocalFile(self.run_dir))
+        """Open the run folder in the desktop's file manager; where there is none, say where it is instead."""
+        opened = bool(self.run_dir) and QDesktopServices.openUrl(QUrl.fromLocalFile(self.run_dir))
+        if not opened and self.run_dir:
+            self.label.setText(f"No file manager answered. The run folder is {html.escape(self.run_dir)} "
+                               "(<b>Copy path</b> copies it).")
+            self.path = self.run_dir
+        return opened

@@ -133,9 +133,14 @@ class ProgressView(QWidget):
         self.bar.setFormat(f"step {step} / {total}  (%p%)" if total else "no run")
         last = state.last_step
         running = state.status == STATUS_RUNNING
-        self.eta_label.setText(f"ETA {format_duration(last.eta_s)}" if last and running else
+        eta = state.pace.eta(step, total, last.eta_s) if last else math.nan
+        self.eta_label.setText(f"ETA {format_duration(eta)}" if last and running else
                                (f"took {format_duration(last.elapsed_s)}" if last else ""))
-        self.speed_label.setText(f"{last.samples_per_s:.1f} samples/s" if last else "")
+        average = state.pace.average_sps
+        if last and running:
+            self.speed_label.setText(f"{last.samples_per_s:.1f} samples/s")
+        else:  # an ended run: the run's average, not the last step's instantaneous rate
+            self.speed_label.setText(f"avg {average:.1f} samples/s" if last and math.isfinite(average) else "")
         started = state.started
         self.device_label.setText(f"{started.device} · {started.precision}" if started else "")
         if not running:

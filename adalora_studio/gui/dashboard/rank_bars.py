@@ -1,17 +1,21 @@
 """Per-matrix rank bars: one bar per adapted matrix, grouped by layer, coloured by matrix type, with the init_r
-and average target_r lines; hovering a bar shows its module, rank and the importance of its triplets."""
+and average target_r lines; hovering a bar shows its module, rank and the importance of its triplets.
+
+Readable from 6 to 80 layers: the legend sits above the plot (never over the bars), layer labels are thinned to
+fit, and the x axis zooms (wheel) and pans (drag); right-click ▸ View All or the "A" button resets it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QCursor
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from ...core.events import MatrixRank, RanksUpdated, RunStarted
 from . import _plotting as P
 from .state import bar_positions, matrix_types
+from .ticks import thin_ticks
 
 BAR_WIDTH = 0.8
 TOP_SCORES = 4
@@ -52,12 +56,16 @@ class RankBarsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.look = look = P.current_look()
-        self.widget = pg.PlotWidget(background=look.background)
+        self.widget = pg.GraphicsLayoutWidget()
+        self.widget.setBackground(look.background)
         self.widget.setMinimumSize(300, 200)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
-        self.plot: pg.PlotItem = self.widget.getPlotItem()
+        self.legend = pg.LegendItem(labelTextColor=look.foreground, brush=look.legend_fill, colCount=8)
+        """Above the plot (a row of the layout), so it never covers bars."""
+        self.widget.addItem(self.legend, row=0, col=0)
+        self.plot: pg.PlotItem = self.widget.addPlot(row=1, col=0)
         P.style_plot(self.plot, "Rank per matrix", "rank", "layer", look=look)
         self.plot.setMouseEnabled(x=True, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH)
@@ -79,9 +87,6 @@ class RankBarsView(QWidget):
             line.setZValue(20)  # above the bars, so the labels stay readable
             line.hide()
             self.plot.addItem(line, ignoreBounds=True)
-        self.legend = pg.LegendItem(offset=(-8, 4), labelTextColor=look.foreground, brush=look.legend_fill,
-                                    colCount=3)
-        self.legend.setParentItem(self.plot.getViewBox())
         self._legend_types: list[str] = []
         self._ticks: list[tuple[float, str]] = []
         self._lines: tuple[int, int | None] = (-1, None)
@@ -89,8 +94,12 @@ class RankBarsView(QWidget):
         self.snapshot: RanksUpdated | None = None
         self.xs = np.empty(0)
         self.hint = P.hint_text(self.plot, "Ranks appear at the first allocation snapshot", look=look)
-        self.widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.widget.setMouseTracking(True)
+        self.widget.viewport().installEventFilter(self)  # Qt's own tooltip event: works on every platform
+        # The last layer's label may reach past the axis end by half a label: draw it rather than drop it.
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=24)
+        vb = self.plot.getViewBox()
+        vb.sigXRangeChanged.connect(lambda *_: self._apply_ticks())
+        vb.sigResized.connect(lambda *_: self._apply_ticks())
 
     def clear(self) -> None:
         """No bars."""
@@ -118,10 +127,11 @@ class RankBarsView(QWidget):
         self.snapshot, self.xs = snapshot, xs
         self.hint.hide()
         if ticks != self._ticks:
-            self.plot.getAxis("bottom").setTicks([ticks, []])
             self._ticks = ticks
             if len(xs):
+                self.plot.getViewBox().setLimits(xMin=xs[0] - 2, xMax=xs[-1] + 2, minXRange=4)
                 self.plot.setXRange(xs[0] - 1, xs[-1] + 1, padding=0)
+            self._apply_ticks()
         init_r = started.init_r if started else max((m.init_rank for m in snapshot.matrices), default=0)
         target_r = started.target_r if started else None
         if (init_r, target_r) != self._lines:
@@ -170,16 +180,34 @@ class RankBarsView(QWidget):
             return ""
         return matrix_tooltip(self.snapshot.matrices[i])
 
-    def _on_mouse_moved(self, pos: QPointF) -> None:
+    def _apply_ticks(self) -> None:
+        """Label as many layers as fit in the visible range (always the last one)."""
+        if not self._ticks:
+            return
+        (x0, x1), width = self.plot.getViewBox().viewRange()[0], self.plot.getViewBox().width()
+        major, minor = thin_ticks(self._ticks, x0, x1, width or 600)
+        self.plot.getAxis("bottom").setTicks([major, minor])
+
+    def text_at_scene(self, pos: QPointF) -> str:
+        """Hover text for a scene position over a bar ('' elsewhere)."""
         vb = self.plot.getViewBox()
         if not vb.sceneBoundingRect().contains(pos):
-            return
+            return ""
         point = vb.mapSceneToView(pos)
         text = self.tooltip_at(point.x())
-        if text and 0 <= point.y() <= self._bar_height(point.x()) + 0.5:
-            QToolTip.showText(QCursor.pos(), text, self.widget)
-        else:
-            QToolTip.hideText()
+        top = max(self._bar_height(point.x()), PRUNED_STUB * max(self._top, 1.0))
+        return text if text and -0.5 <= point.y() <= top + 0.5 else ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.text_at_scene(self.widget.mapToScene(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.widget)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().eventFilter(watched, event)
 
     def _bar_height(self, x: float) -> float:
         i = self.index_at(x)

@@ -27,6 +27,7 @@ from ...core.events import (
     StepLogged,
     Stopped,
 )
+from .pace import Pace
 
 STATUS_EMPTY = "empty"
 STATUS_RUNNING = "running"
@@ -133,6 +134,7 @@ class DashboardState:
         """Changes whenever arrays are cut (reset, resume): views then redraw everything."""
         self._ema = 0.0
         self._ema_n = 0
+        self.pace = Pace()
         self.dirty: set[str] = set(ALL_PARTS)
 
     def apply(self, event: Event) -> None:
@@ -141,6 +143,10 @@ class DashboardState:
         if isinstance(event, StepLogged):
             self._apply_step(event)
         elif isinstance(event, RanksUpdated):
+            if self.snapshots and self.snapshots[-1].step == event.step:  # a resume re-sends its step's snapshot
+                self.snapshots.pop()
+                self.held_steps.truncate(len(self.held_steps) - 1)
+                self.held_total.truncate(len(self.held_total) - 1)
             self.snapshots.append(event)
             self.held_steps.append(event.step)
             self.held_total.append(event.total_rank)
@@ -188,6 +194,7 @@ class DashboardState:
         else:
             self._trim_after(resumed)
         self.started = event
+        self.pace.restart()
         self.status = STATUS_RUNNING
         self.terminal = None
         note = f"Resumed from step {resumed}" if resumed is not None else "Run started"
@@ -196,6 +203,7 @@ class DashboardState:
 
     def _apply_step(self, event: StepLogged) -> None:
         self.last_step = event
+        self.pace.add(event.step, event.elapsed_s, event.samples_per_s)
         self.steps.append(event.step)
         self.task_loss.append(event.task_loss)
         self.orth_loss.append(event.orth_loss)

@@ -1,44 +1,50 @@
-"""Wizard page 2: the dataset — file (picker, drag-and-drop, demo), preview, column mapping, labels, eval split."""
+"""Wizard page 2: the dataset — file (picker, drag-and-drop, demo), preview, column mapping, labels, eval split.
+
+The page is a stack of sections in ``self.sections`` (file and preview, then columns beside labels and split);
+another section (e.g. a data doctor) is added with :meth:`DatasetPage.add_section`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core import paths
-from ...core.config import DATA_FORMATS
+from ...core.config import DATA_FORMATS, advise_config
+from ..labels import for_gui
 from . import jobs
 from .data_doctor_view import DataDoctorView
 from .data_format_options import DataFormatOptions
+from .dataset_columns import NONE, ColumnsBox
+from .dataset_split import LabelsSplitBox
 from .jobs import Problem
 from .page import InlineMessage, WizardPage, tip
 from .preview_model import PreviewTableModel
 from .recent_button import RecentButton
+from .run_name import DEFAULT_NAMES, demo_name, run_name_for
 from .state import WizardState
 from .task_fields import TaskFieldsBox
 
 FILE_FILTER = ("Data files (*.csv *.tsv *.json *.jsonl *.parquet *.xlsx *.txt *.gz *.bz2 *.xz *.zst);;"
                "All files (*)")
-NONE = "(none)"
+NAMED_FIELDS = ("data.label_column", "data.text_columns", "data.prompt_column", "data.response_column")
+__all__ = ["DatasetPage", "NONE", "run_name_for"]
 
 
 class DatasetPage(WizardPage):
@@ -55,8 +61,48 @@ class DatasetPage(WizardPage):
         self._preview_key: tuple[str, str] | None = None
         self._loading = False
         self._task = state.config.task
-        lay = QVBoxLayout(self.body)
+        self._shown_eval = (-1.0, -1.0)
+        """(what the eval-fraction box shows, the config's value): a value the box cannot show (1.5 from a file)
+        is kept as it is until the user changes the box, so it is reported, never clamped."""
+        self.sections = QVBoxLayout(self.body)
+        self.sections.addWidget(self._build_file_box(), 2)
+        lower = QHBoxLayout()
+        self.columns_box = ColumnsBox(self.body)
+        self.split_box = LabelsSplitBox(self.body)
+        lower.addWidget(self.columns_box, 1)
+        lower.addWidget(self.split_box, 1)
+        self.sections.addLayout(lower, 1)
+        self.doctor_view = DataDoctorView(state, self.body)  # computed on the worker after each data check
+        self.add_section(self.doctor_view, 1)
+        self.task_fields = TaskFieldsBox(state, self.body)
+        self.task_fields.changed.connect(self._on_mapping)
+        lower.insertWidget(1, self.task_fields, 1)
+        # The names tests and other code use (the boxes own the widgets).
+        cb, sb = self.columns_box, self.split_box
+        self.map_form, self.combos, self.combo_errors = cb.form, cb.combos, cb.combo_errors
+        self.eval_spin, self.eval_file_edit, self.eval_file_button = cb.eval_spin, cb.eval_file_edit, \
+            cb.eval_file_button
+        self.eval_file_error, self.eval_advice, self.max_len_spin = cb.eval_file_error, cb.eval_advice, \
+            cb.max_len_spin
+        self.split_label, self.dist_label, self.warnings = sb.split_label, sb.dist_label, sb.warnings
 
+        for combo in self.combos.values():
+            combo.currentIndexChanged.connect(self._on_mapping)
+        self.eval_spin.valueChanged.connect(self._on_mapping)
+        self.eval_file_edit.editingFinished.connect(self._on_mapping)
+        self.eval_file_button.clicked.connect(self._browse_eval)
+        self.max_len_spin.valueChanged.connect(self._on_mapping)
+        self._inspect_timer = QTimer(self, singleShot=True, interval=300)
+        self._inspect_timer.timeout.connect(self._inspect)
+        self.file_edit.editingFinished.connect(self._on_file)
+        self.format_combo.currentIndexChanged.connect(self._on_file)
+        self.browse_button.clicked.connect(self._browse)
+        self.folder_button.clicked.connect(self._browse_folder)
+        self.demo_button.clicked.connect(self.use_demo)
+        state.config_changed.connect(self._on_config_changed)
+        self._load(state.config)
+
+    def _build_file_box(self) -> QGroupBox:
         file_box = QGroupBox("Data file", self.body)
         file_lay = QVBoxLayout(file_box)
         row = QHBoxLayout()
@@ -79,7 +125,7 @@ class DatasetPage(WizardPage):
         file_lay.addLayout(row)
         self.file_error = InlineMessage(file_box)
         file_lay.addWidget(self.file_error)
-        self.format_options = DataFormatOptions(state, file_box)  # separator, sheet, layout, template
+        self.format_options = DataFormatOptions(self.state, file_box)  # separator, sheet, layout, template
         self.format_options.reread.connect(lambda: (setattr(self, "_preview_key", None), self._on_file()))
         file_lay.addWidget(self.format_options)
         self.table_model = PreviewTableModel(self)
@@ -92,83 +138,11 @@ class DatasetPage(WizardPage):
         file_lay.addWidget(self.table, 1)
         self.preview_label = QLabel("", file_box)
         file_lay.addWidget(self.preview_label)
-        lay.addWidget(file_box, 2)
+        return file_box
 
-        lower = QHBoxLayout()
-        map_box = QGroupBox("Columns", self.body)
-        self.map_form = QFormLayout(map_box)
-        self.combos: dict[str, QComboBox] = {}
-        self.combo_errors: dict[str, InlineMessage] = {}
-        for key, label, help_name in (("text", "Text column:", "text_columns"), ("text2", "Second text (pairs):",
-                                      "text_columns"), ("label", "Label column:", "label_column"),
-                                      ("prompt", "Prompt column:", "prompt_column"),
-                                      ("response", "Response column:", "response_column")):
-            combo = QComboBox(map_box)
-            combo.setToolTip(tip("data", help_name))
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            combo.currentIndexChanged.connect(self._on_mapping)
-            message = InlineMessage(map_box)
-            holder = QWidget(map_box)
-            hl = QVBoxLayout(holder)
-            hl.setContentsMargins(0, 0, 0, 0)
-            hl.addWidget(combo)
-            hl.addWidget(message)
-            self.map_form.addRow(label, holder)
-            self.combos[key] = combo
-            self.combo_errors[key] = message
-        self.eval_spin = QDoubleSpinBox(map_box)
-        self.eval_spin.setRange(0.01, 0.9)
-        self.eval_spin.setSingleStep(0.05)
-        self.eval_spin.setDecimals(2)
-        self.eval_spin.setToolTip(tip("data", "eval_fraction"))
-        self.eval_spin.valueChanged.connect(self._on_mapping)
-        self.map_form.addRow("Eval fraction:", self.eval_spin)
-        eval_row = QHBoxLayout()
-        self.eval_file_edit = QLineEdit(map_box)
-        self.eval_file_edit.setPlaceholderText("optional: a separate evaluation file")
-        self.eval_file_edit.setToolTip(tip("data", "eval_file"))
-        self.eval_file_button = QPushButton("Choose…", map_box)
-        eval_row.addWidget(self.eval_file_edit, 1)
-        eval_row.addWidget(self.eval_file_button)
-        self.map_form.addRow("Eval file:", eval_row)
-        self.eval_file_edit.editingFinished.connect(self._on_mapping)
-        self.eval_file_button.clicked.connect(self._browse_eval)
-        self.max_len_spin = QSpinBox(map_box)
-        self.max_len_spin.setRange(8, 32768)
-        self.max_len_spin.setToolTip(tip("data", "max_length"))
-        self.max_len_spin.valueChanged.connect(self._on_mapping)
-        self.map_form.addRow("Max tokens:", self.max_len_spin)
-        lower.addWidget(map_box, 1)
-
-        dist_box = QGroupBox("Labels and split", self.body)
-        dist_lay = QVBoxLayout(dist_box)
-        self.split_label = QLabel("—", dist_box)
-        self.split_label.setWordWrap(True)
-        self.dist_label = QLabel("", dist_box)
-        self.dist_label.setTextFormat(Qt.TextFormat.RichText)
-        self.dist_label.setWordWrap(True)
-        self.warnings = InlineMessage(dist_box)
-        dist_lay.addWidget(self.split_label)
-        dist_lay.addWidget(self.dist_label)
-        dist_lay.addWidget(self.warnings)
-        dist_lay.addStretch(1)
-        lower.addWidget(dist_box, 1)
-        lay.addLayout(lower, 1)
-        self.doctor_view = DataDoctorView(state, self.body)  # computed on the worker after each data check
-        lay.addWidget(self.doctor_view, 1)
-        self.task_fields = TaskFieldsBox(state, self.body)
-        self.task_fields.changed.connect(self._on_mapping)
-        lower.insertWidget(1, self.task_fields, 1)
-
-        self._inspect_timer = QTimer(self, singleShot=True, interval=300)
-        self._inspect_timer.timeout.connect(self._inspect)
-        self.file_edit.editingFinished.connect(self._on_file)
-        self.format_combo.currentIndexChanged.connect(self._on_file)
-        self.browse_button.clicked.connect(self._browse)
-        self.folder_button.clicked.connect(self._browse_folder)
-        self.demo_button.clicked.connect(self.use_demo)
-        state.config_changed.connect(self._on_config_changed)
-        self._load(state.config)
+    def add_section(self, widget: QWidget, stretch: int = 0) -> None:
+        """Add a section (a group box) below the columns and the split."""
+        self.sections.addWidget(widget, stretch)
 
     # ------------------------------------------------------------------ loading from the config
     def _classification(self) -> bool:
@@ -179,7 +153,7 @@ class DatasetPage(WizardPage):
         if self.file_edit.text() != cfg.data.train_file:
             self.file_edit.setText(cfg.data.train_file)
         self.format_combo.setCurrentText(cfg.data.format)
-        self.eval_spin.setValue(cfg.data.eval_fraction)
+        self._set_eval_fraction(cfg.data.eval_fraction)
         self.eval_file_edit.setText(cfg.data.eval_file)
         self.max_len_spin.setValue(cfg.data.max_length)
         self.format_options.load(cfg)
@@ -188,7 +162,8 @@ class DatasetPage(WizardPage):
         self._on_file()
 
     def _on_config_changed(self, cfg: Any) -> None:
-        if cfg.task != self._task:
+        task_changed = cfg.task != self._task
+        if task_changed:
             self._task = cfg.task
             demos = {str(paths.demo_classification_file()), str(paths.demo_causal_lm_file()), str(paths.demo_qa_file())}
             if cfg.data.train_file in demos and cfg.data.train_file != str(self._demo_file()):
@@ -198,40 +173,44 @@ class DatasetPage(WizardPage):
             self._load(cfg)
             return
         self._show_rows_for_task()
+        self._show_advice()
         if self._loading or self.state.data_preview is None:
             return
         d = cfg.data
-        texts = tuple(c for c in (self.combos["text"].currentText(), self.combos["text2"].currentText())
-                      if c and c != NONE)
-        shown = (texts, self.combos["label"].currentText(), self.combos["prompt"].currentText(),
+        shown = (self.columns_box.texts(), self.combos["label"].currentText(), self.combos["prompt"].currentText(),
                  self.combos["response"].currentText(), self.eval_file_edit.text().strip(),
-                 round(self.eval_spin.value(), 4), self.max_len_spin.value())
+                 self._eval_fraction(), self.max_len_spin.value())
         wanted = (d.text_columns, d.label_column, d.prompt_column, d.response_column, d.eval_file,
                   d.eval_fraction, d.max_length)
-        if shown != wanted:  # a loaded config or preset changed the mapping: show it, then re-check the data
+        if shown != wanted or task_changed:
+            # A loaded config or preset changed the mapping, or the task changed what the data must hold:
+            # show it, then check the data again (a classification file is no causal-LM data, and vice versa).
             self._loading = True
-            self.eval_spin.setValue(d.eval_fraction)
+            self._set_eval_fraction(d.eval_fraction)
             self.eval_file_edit.setText(d.eval_file)
             self.max_len_spin.setValue(d.max_length)
             self._loading = False
             self._fill_combos(self.state.data_preview)
             self._on_mapping()
 
+    def _set_eval_fraction(self, value: float) -> None:
+        self.eval_spin.setValue(value)
+        self._shown_eval = (round(self.eval_spin.value(), 4), value)
+
+    def _eval_fraction(self) -> float:
+        shown = round(self.eval_spin.value(), 4)
+        return self._shown_eval[1] if shown == self._shown_eval[0] else shown
+
     def _show_rows_for_task(self) -> None:
         self.format_options.show_preview(self.state.data_preview)
-        cls = self._classification()
-        for key in ("text", "text2", "label"):
-            self.map_form.setRowVisible(self.combos[key].parentWidget(), cls)
-        for key in ("prompt", "response"):
-            self.map_form.setRowVisible(self.combos[key].parentWidget(), self.state.config.task == "causal-lm")
+        self.columns_box.show_rows_for_task(self.state.config.task)
         # the dataset doctor knows classification and causal LM only (QA/seq2seq: not yet)
         self.doctor_view.setVisible(self.state.config.task in ("text-classification", "causal-lm"))
 
     # ------------------------------------------------------------------ file choice
     def use_demo(self) -> None:
         """Fill in the bundled demo dataset for the current task."""
-        demo = self._demo_file()
-        self.file_edit.setText(str(demo))
+        self.file_edit.setText(str(self._demo_file()))
         self.format_combo.setCurrentText("auto")
         self._on_file()
 
@@ -241,7 +220,7 @@ class DatasetPage(WizardPage):
         return paths.demo_classification_file() if self._classification() else paths.demo_causal_lm_file()
 
     def _browse(self) -> None:
-        start = str(Path(self.file_edit.text()).parent) if self.file_edit.text() else ""
+        start = str(Path(self.file_edit.text()).parent) if self.file_edit.text() else str(Path.home())
         file, _ = QFileDialog.getOpenFileName(self, "Choose training data", start, FILE_FILTER)
         if file:
             self.file_edit.setText(file)
@@ -282,10 +261,14 @@ class DatasetPage(WizardPage):
         path, fmt = self.file_edit.text().strip(), self.format_combo.currentText()
         if (path, fmt) == self._preview_key:
             return
+        old_file = self._preview_key[0] if self._preview_key else self.state.config.data.train_file
         self._preview_key = (path, fmt)
         self.state.update("data", train_file=path, format=fmt)
-        self._preview_problem = None
+        self._rename_for(path, old_file)
+        self._preview_problem = self._inspect_problem = None
         self.file_error.show_message(None)
+        self.columns_box.clear_messages()
+        self.split_box.clear()
         self.state.data_preview = None
         self.state.set_data_summary(None)
         self.table_model.set_preview(None)
@@ -298,6 +281,12 @@ class DatasetPage(WizardPage):
                           self._on_preview_error)
         self.complete_changed.emit()
 
+    def _rename_for(self, path: str, old_file: str) -> None:
+        """Name the run after its data unless the user typed a name of their own."""
+        name = self.state.config.name
+        if path and (name in DEFAULT_NAMES or name == run_name_for(old_file) or name == demo_name(old_file)):
+            self.state.update("", name=demo_name(path) or run_name_for(path))
+
     def _on_preview_error(self, message: str, detail: str) -> None:
         self._on_preview(Problem(message))
 
@@ -305,8 +294,9 @@ class DatasetPage(WizardPage):
         self.format_options.show_preview(None if isinstance(result, Problem) else result)
         if isinstance(result, Problem):
             self._preview_problem = result
-            self.file_error.show_message(result.message)
+            self.file_error.show_message(for_gui(result.message))
             self.preview_label.setText("")
+            self.split_box.clear()
             self.complete_changed.emit()
             return
         self.state.data_preview = result
@@ -314,120 +304,92 @@ class DatasetPage(WizardPage):
         self.table.resizeColumnsToContents()
         for col in range(self.table_model.columnCount()):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), 420))
-        shown = len(result.rows)
-        self.preview_label.setText(f"{result.format.upper()}, {result.n_rows:,} rows, {len(result.columns)} columns"
-                                   f" (first {shown} shown).")
+        shown, n_cols = len(result.rows), len(result.columns)
+        self.preview_label.setText(f"{result.format.upper()}, {result.n_rows:,} row{'' if result.n_rows == 1 else 's'}"
+                                   f", {n_cols} column{'' if n_cols == 1 else 's'} (first {shown} shown).")
         self._fill_combos(result)
         self.task_fields.refresh()
         self._on_mapping()
 
     # ------------------------------------------------------------------ column mapping
     def _fill_combos(self, prev: Any) -> None:
-        d = self.state.config.data
-        columns = list(prev.columns)
-        text = list(d.text_columns) if d.text_columns and set(d.text_columns) <= set(columns) else list(
-            prev.guess_text_columns or ())
-        choices = {
-            "text": text[0] if text else "",
-            "text2": text[1] if len(text) > 1 else NONE,
-            "label": d.label_column if d.label_column in columns else (prev.guess_label_column or ""),
-            "prompt": d.prompt_column if d.prompt_column in columns else (prev.guess_prompt_column or ""),
-            "response": d.response_column if d.response_column in columns else (prev.guess_response_column or ""),
-        }
         self._loading = True
-        for key, combo in self.combos.items():
-            combo.clear()
-            if key == "text2":
-                combo.addItems([NONE] + columns)
-                combo.setCurrentText(choices[key] or NONE)
-            else:
-                combo.addItems(columns)
-                combo.setCurrentIndex(columns.index(choices[key]) if choices[key] in columns else -1)
+        self.columns_box.fill(prev, self.state.config.data)
         self._loading = False
 
     def _on_mapping(self, *_: Any) -> None:
         if self._loading:
             return
-        texts = tuple(c for c in (self.combos["text"].currentText(), self.combos["text2"].currentText())
-                      if c and c != NONE)
-        changes: dict[str, Any] = dict(eval_fraction=round(self.eval_spin.value(), 4),
+        texts = self.columns_box.texts()
+        changes: dict[str, Any] = dict(eval_fraction=self._eval_fraction(),
                                        eval_file=self.eval_file_edit.text().strip(),
                                        max_length=self.max_len_spin.value())
         self.eval_spin.setEnabled(not changes["eval_file"])
+        cls = self._classification()
         if self.state.data_preview is not None:
             changes.update(text_columns=texts, label_column=self.combos["label"].currentText(),
                            prompt_column=self.combos["prompt"].currentText(),
                            response_column=self.combos["response"].currentText())
-            roles = {c: "text" for c in texts} if self._classification() else {}
-            if self._classification() and changes["label_column"]:
+            roles = {c: "text" for c in texts} if cls else {}
+            if cls and changes["label_column"]:
                 roles[changes["label_column"]] = "label"
             if self.state.config.task == "causal-lm":
                 roles.update({changes["prompt_column"]: "prompt", changes["response_column"]: "response"})
             roles.update(self.task_fields.roles())
             self.table_model.set_roles({k: v for k, v in roles.items() if k})
         self.state.update("data", **changes)
+        self._show_advice()
         if self.state.data_preview is not None:
             self._inspect_problem = None
+            self.columns_box.clear_messages()
+            self.split_box.clear("Checking the data with this mapping…")
             self.state.set_data_summary(None)
             self._inspect_timer.start()
         self.complete_changed.emit()
 
+    def _show_advice(self) -> None:
+        advice = [a for a in advise_config(self.state.config) if a.field == "data.eval_fraction"]
+        self.eval_advice.show_message(advice[0].message if advice else None, "warning")
+
     def _inspect(self) -> None:
-        for msg in self.combo_errors.values():
-            msg.show_message(None)
-        self.split_label.setText("Checking the data with this mapping…")
+        self.columns_box.clear_messages()
+        self.split_box.clear("Checking the data with this mapping…")
         self.state.submit("inspect", jobs.inspect, (self.state.config,), self._on_summary,
                           lambda message, detail: self._on_summary(Problem(message)))
 
     def _on_summary(self, result: Any) -> None:
         if isinstance(result, Problem):
-            self._inspect_problem = result
-            self._place_problem(result)
-            self.split_label.setText("—")
-            self.dist_label.setText("")
+            self._inspect_problem = self._place_problem(result)
+            self.split_box.clear()
             self.complete_changed.emit()
             return
         self.state.set_data_summary(result)
-        self.split_label.setText(f"{result.n_train:,} training rows, {result.n_eval:,} evaluation rows.")
-        self._show_distribution(result.label_counts)
-        self.warnings.show_message("<br>".join(result.warnings) if result.warnings else None, "warning")
+        self.split_box.show_summary(result, self._classification())
         self.complete_changed.emit()
 
-    def _place_problem(self, problem: Problem) -> None:
-        """Show a core problem next to the control it names (the column, or the field), else under the file."""
-        target = None
-        for key, combo in self.combos.items():
-            if problem.column and combo.currentText() == problem.column and combo.isVisibleTo(self):
-                target = key
-                break
-        field_keys = {"data.label_column": "label", "data.text_columns": "text", "data.prompt_column": "prompt",
-                      "data.response_column": "response"}
-        target = target or field_keys.get(problem.field)
+    def _place_problem(self, problem: Problem) -> Problem:
+        """Show a core problem next to the control it names (a column, the eval file, a field), else under the
+        file; returns it as the page reports it (with the GUI's labels)."""
+        eval_file = self.state.config.data.eval_file
+        if eval_file and (problem.field == "data.eval_file" or problem.message.startswith(eval_file)):
+            problem = Problem(f"Eval file: {for_gui(problem.message)}", problem.column, problem.row, problem.field)
+            self.eval_file_error.show_message(problem.message)
+            return problem
+        field = problem.field or next((k for k in NAMED_FIELDS if k in problem.message), "")  # "set data.x to …"
+        problem = Problem(for_gui(problem.message), problem.column, problem.row, field)
+        target = self.columns_box.target_for(problem.column, field)
         if target:
             self.combo_errors[target].show_message(problem.message)
         else:
             self.file_error.show_message(problem.message)
-
-    def _show_distribution(self, counts: dict[str, int] | None) -> None:
-        if not counts:
-            self.dist_label.setText("")
-            return
-        top = max(counts.values())
-        total = sum(counts.values())
-        rows = "".join(
-            f"<tr><td>{name}</td><td align='right'>&nbsp;{n:,}&nbsp;</td>"
-            f"<td><span style='color:#268bd2'>{'█' * max(1, round(20 * n / top))}</span>"
-            f" {100 * n / total:.0f}%</td></tr>"
-            for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:20])
-        more = f"<br>… and {len(counts) - 20} more labels" if len(counts) > 20 else ""
-        self.dist_label.setText(f"<table>{rows}</table>{more}")
+        return problem
 
     # ------------------------------------------------------------------ validation
     def problem(self) -> str | None:
         if not self.file_edit.text().strip():
             return "Choose a training data file, drop one here, or use the demo dataset."
         if self._preview_problem:
-            return self._preview_problem.message
+            return for_gui(self._preview_problem.message)
         if self.state.data_preview is None:
             return "Reading a preview of the data…"
         if self._inspect_problem:

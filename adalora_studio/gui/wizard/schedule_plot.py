@@ -67,7 +67,10 @@ class SchedulePlot(pg.PlotWidget):
             self._regions[name].setRegion((lo, hi))
             self._regions[name].setVisible(hi > lo)
             self._labels[name].setVisible(hi > lo)
-            self._labels[name].setPos((lo + hi) / 2, top * 1.08)
+            # The first and last bands are labelled from their outer edge, so a narrow band never clips its label.
+            x, anchor = {"warm-up": (lo, (0, 0)), "final": (hi, (1, 0))}.get(name, ((lo + hi) / 2, (0.5, 0)))
+            self._labels[name].setAnchor(anchor)
+            self._labels[name].setPos(x, top * 1.08)
         self.target_line.setPos(target_budget)
         self.target_line.setVisible(True)
         self.setXRange(0, max(n, 1), padding=0.01)

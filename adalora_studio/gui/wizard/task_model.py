@@ -26,6 +26,7 @@ from shiboken6 import isValid
 
 from ...core.config import ModelConfig
 from . import jobs
+from .bundled_models import bundled_model_for, bundled_problem, bundled_text, gguf_start_dir, is_bundled_choice
 from .page import InlineMessage, WizardPage, human_count, tip
 from .recent_button import RecentButton
 from .state import WizardState
@@ -170,12 +171,15 @@ class TaskModelPage(WizardPage):
     def _load(self, cfg: Any) -> None:
         self._loading = True
         self.task_buttons.get(cfg.task, self.task_buttons["text-classification"]).setChecked(True)
-        self.source_buttons.get(cfg.model.source, self.source_buttons["bundled"]).setChecked(True)
-        edit = {"folder": self.folder_edit, "gguf": self.gguf_edit, "hub": self.hub_edit}.get(cfg.model.source)
+        source = "bundled" if is_bundled_choice(cfg.model, cfg.task) else cfg.model.source
+        self.source_buttons.get(source, self.source_buttons["bundled"]).setChecked(True)
+        edit = {"folder": self.folder_edit, "gguf": self.gguf_edit, "hub": self.hub_edit}.get(source)
         if edit is not None and edit.text() != cfg.model.path:
             edit.setText(cfg.model.path)
         self._loading = False
         self._sync_enabled()
+        if source == "bundled" and self._model_cfg() != cfg.model:  # "bundled" means this task's bundled model
+            self.state.update("", model=self._model_cfg())
         self._model_key = None
         self._discover_timer.start()
 
@@ -193,6 +197,8 @@ class TaskModelPage(WizardPage):
         source = self._source()
         path = {"folder": self.folder_edit, "gguf": self.gguf_edit, "hub": self.hub_edit}.get(source)
         old = self.state.config.model
+        if source == "bundled":
+            return bundled_model_for(self._task(), old)
         return ModelConfig(source=source, path=path.text().strip() if path else "", allow_pickle=old.allow_pickle,
                            trust_remote_code=old.trust_remote_code)
 
@@ -205,6 +211,7 @@ class TaskModelPage(WizardPage):
 
     def _sync_enabled(self) -> None:
         source = self._source()
+        self.bundled_label.setText(bundled_text(self._task()))
         self.folder_edit.setEnabled(source == "folder")
         self.recent_button.setEnabled(bool(self.recent_menu.actions()))
         self.folder_button.setEnabled(source == "folder")
@@ -229,7 +236,7 @@ class TaskModelPage(WizardPage):
             self._on_edit()
 
     def _choose_gguf(self) -> None:
-        start = str(Path(self.gguf_edit.text()).parent) if self.gguf_edit.text() else ""
+        start = gguf_start_dir(self.gguf_edit.text())
         file, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", start, "GGUF models (*.gguf)")
         if file:
             self.gguf_edit.setText(file)
@@ -302,6 +309,8 @@ class TaskModelPage(WizardPage):
     # ------------------------------------------------------------------ validation
     def problem(self) -> str | None:
         model_cfg = self._model_cfg()
+        if bundled_problem(model_cfg, self._task()):
+            return bundled_problem(model_cfg, self._task())
         if model_cfg.source == "folder" and not model_cfg.path:
             return "Choose a model folder."
         if model_cfg.source == "gguf" and not model_cfg.path:

@@ -19,12 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import paths
-from ...core.config import DEVICES, PRECISIONS, SCHEDULERS
+from ...core.config import DEVICES, PRECISIONS, SCHEDULERS, advise_config, validate_config
+from ..labels import for_gui
 from . import jobs
 from .page import InlineMessage, WizardPage, tip
 from .processes_row import ProcessesSpin
 from .recent_button import RecentButton
 from .state import WizardState
+
+LEARNING_RATE_INPUT_RANGE = (1e-12, 1e6)
+"""What the learning-rate box accepts: far wider than what works, so a typed 5 stays 5 and the page says why it
+is wrong (``core.config`` checks and advice) instead of the box clamping it silently to its maximum."""
 
 
 class _SciSpin(QDoubleSpinBox):
@@ -67,7 +72,7 @@ class TrainingPage(WizardPage):
         self.batch = self._spin(1, 4096, "batch_size")
         self.accum = self._spin(1, 1024, "grad_accum")
         self.lr = _SciSpin(self)
-        self.lr.setRange(1e-7, 0.99)
+        self.lr.setRange(*LEARNING_RATE_INPUT_RANGE)
         self.lr.setDecimals(8)
         self.lr.setSingleStep(1e-4)
         self.lr.setToolTip(tip("training", "learning_rate"))
@@ -82,6 +87,10 @@ class TrainingPage(WizardPage):
                          ("Weight decay:", self.weight_decay), ("Max grad norm:", self.grad_norm),
                          ("Seed:", self.seed)):
             f1.addRow(label, w)
+        self.checks = InlineMessage(opt)
+        """Out-of-range values (errors) and implausible ones (warnings), with the reason; nothing is clamped."""
+        self.checks.setObjectName("trainingChecks")
+        f1.addRow(self.checks)
         row.addWidget(opt, 1)
 
         right = QWidget(self.body)
@@ -193,6 +202,7 @@ class TrainingPage(WizardPage):
         if self.output.text() != cfg.output_dir:
             self.output.setText(cfg.output_dir)
         self._loading = False
+        self._show_checks()
 
     def _on_config_changed(self, cfg: Any) -> None:
         if not self._loading:
@@ -213,7 +223,16 @@ class TrainingPage(WizardPage):
         self.state.update("", name=self.name.text(), output_dir=self.output.text().strip())
         self._loading = False
         self._show_devices()
+        self._show_checks()
         self.complete_changed.emit()
+
+    def _field_problems(self) -> list[str]:
+        return [for_gui(str(e)) for e in validate_config(self.state.config) if e.field.startswith("training.")]
+
+    def _show_checks(self) -> None:
+        errors = self._field_problems()
+        advice = [for_gui(str(a)) for a in advise_config(self.state.config) if a.field.startswith("training.")]
+        self.checks.show_message("\n".join(errors or advice) or None, "error" if errors else "warning")
 
     def set_recent(self, folders: list[str]) -> None:
         """Offer recently used runs folders in the "Recent" menu."""
@@ -260,4 +279,7 @@ class TrainingPage(WizardPage):
             return "Give the run a name."
         if self.max_steps.value() == 0 and self.epochs.value() <= 0:
             return "Epochs must be positive when max steps is 0."
+        problems = self._field_problems()
+        if problems:
+            return problems[0]
         return getattr(self, "_device_problem", None)

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.config import RunConfig
+from ..labels import for_gui
 from .budget import BudgetPage
+from .budget_advanced import BudgetAdvanced
 from .dataset import DatasetPage
 from .page import InlineMessage, WizardPage
 from .review import ReviewPage
@@ -47,6 +49,8 @@ class Wizard(QWidget):
         self.task_page = TaskModelPage(self.state)
         self.dataset_page = DatasetPage(self.state)
         self.budget_page = BudgetPage(self.state)
+        # The collapsed "Advanced" budget settings, under the schedule (kept out of budget.py, which is at its size).
+        self.budget_page.advanced = BudgetAdvanced.add_to(self.budget_page._right, self.state, self.budget_page.body)
         self.training_page = TrainingPage(self.state)
         self.review_page = ReviewPage(self.state)
         self.pages: list[WizardPage] = [self.task_page, self.dataset_page, self.budget_page, self.training_page,
@@ -71,6 +75,11 @@ class Wizard(QWidget):
             page.complete_changed.connect(self._update_buttons)
         self.reason = InlineMessage(self)
         self.reason.setObjectName("wizardReason")
+        # The banner keeps its place when empty, so the buttons below never move under the cursor.
+        policy = self.reason.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.reason.setSizePolicy(policy)
+        self.reason.setMinimumHeight(2 * self.reason.fontMetrics().lineSpacing() + 10)
         self.cancel_button = QPushButton("Cancel", self)
         self.back_button = QPushButton("< Back", self)
         self.next_button = QPushButton("Next >", self)
@@ -96,6 +105,7 @@ class Wizard(QWidget):
         self.next_button.clicked.connect(self.next)
         self.start_button.clicked.connect(self._start)
         self.cancel_button.clicked.connect(self.cancelled)
+        self.steps.itemClicked.connect(lambda item: self._on_step_clicked(self.steps.row(item)))
         self.steps.currentRowChanged.connect(self._on_step_clicked)
         self.go_to(0)
 
@@ -124,7 +134,7 @@ class Wizard(QWidget):
 
     def next(self) -> bool:
         """Go to the next page if the current one is complete; returns whether it moved."""
-        if self.problem() is not None or self.current_index >= len(self.pages) - 1:
+        if self._blocking(self.problem()) or self.current_index >= len(self.pages) - 1:
             return False
         self.go_to(self.current_index + 1)
         return True
@@ -135,17 +145,28 @@ class Wizard(QWidget):
             self.go_to(self.current_index - 1)
 
     def _on_step_clicked(self, row: int) -> None:
-        # Going back is always fine; going forward only through complete pages.
-        if row <= self.current_index or all(p.problem() is None for p in self.pages[:row]):
+        # Any step can be shown (the config is shared; a later page says what it still needs), so a click on
+        # the sidebar always navigates; Start stays blocked until every page is complete.
+        if 0 <= row != self.current_index:
             self.go_to(row)
-        else:
-            self.steps.blockSignals(True)
-            self.steps.setCurrentRow(self.current_index)
-            self.steps.blockSignals(False)
 
     def problem(self) -> str | None:
         """Why the current page blocks Next/Start (None: it does not)."""
         return self.current_page().problem()
+
+    @property
+    def run_in_progress(self) -> bool:
+        """Whether the worker is training (checks queue behind the run; the wizard stays usable meanwhile)."""
+        return bool(getattr(self.state.worker, "is_running", False))
+
+    @staticmethod
+    def _pending(problem: str | None) -> bool:
+        """A check that has not answered yet ("Reading…", "Waiting for the model's matrices…")."""
+        return bool(problem) and (problem.endswith("…") or problem.startswith("Waiting for"))
+
+    def _blocking(self, problem: str | None) -> bool:
+        """A problem blocks Next/Start unless it is a check still pending behind a training run."""
+        return problem is not None and not (self._pending(problem) and self.run_in_progress)
 
     def _update_buttons(self) -> None:
         last = self.current_index == len(self.pages) - 1
@@ -153,19 +174,23 @@ class Wizard(QWidget):
         self.back_button.setEnabled(self.current_index > 0)
         self.next_button.setVisible(not last)
         self.start_button.setVisible(last)
-        self.next_button.setEnabled(problem is None)
-        self.start_button.setEnabled(problem is None and all(p.problem() is None for p in self.pages))
-        pending = bool(problem and problem.endswith("…"))
-        if pending and getattr(self.state.worker, "is_running", False):
-            problem = f"{problem} (waiting: the worker is busy with the training run in progress)"
-        self.reason.show_message(problem, "info" if pending else "error")
+        self.next_button.setEnabled(not self._blocking(problem))
+        self.start_button.setEnabled(not self._blocking(problem)
+                                     and not any(self._blocking(p.problem()) for p in self.pages))
+        self.start_button.setText("Queue run (starts after the current one)" if self.run_in_progress
+                                  else "Start training")
+        pending = self._pending(problem)
+        if pending and self.run_in_progress:
+            problem = (f"{problem} This check runs when the current training run ends; you can go on "
+                       "preparing this run and queue it.")
+        self.reason.show_message(for_gui(problem) if problem else None, "info" if pending else "error")
         for i, page in enumerate(self.pages):
             item = self.steps.item(i)
             item.setText(f"{i + 1}. {page.title}" + ("  ✓" if i < self.current_index and page.problem() is None
                                                     else ""))
 
     def _start(self) -> None:
-        blocked = next(((p, msg) for p in self.pages if (msg := p.problem()) is not None), None)
+        blocked = next(((p, msg) for p in self.pages if self._blocking(msg := p.problem())), None)
         if blocked is not None:
             self.go_to(self.pages.index(blocked[0]))
             return
