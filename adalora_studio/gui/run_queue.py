@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QObject
+
 
 @dataclass(frozen=True)
 class QueuedRun:
@@ -45,7 +47,7 @@ class RunQueue:
         return len(self._items)
 
 
-class RunTracker:
+class RunTracker(QObject):
     """The window's side of "one run trains, others wait": the FIFO, the status-bar indicator that brings the
     running dashboard back in one click, and the notice when a run ends while the window is minimised.
 
@@ -55,6 +57,7 @@ class RunTracker:
     def __init__(self, window: Any) -> None:
         from .running_indicator import RunningIndicator
 
+        super().__init__(window)  # a child of the window: its slots disconnect when the window goes
         self.window = window
         self.queue = RunQueue()
         self.indicator = RunningIndicator(window)
