@@ -90,13 +90,19 @@ def test_changing_the_task_revalidates_the_dataset_page(qtbot, worker, tmp_path:
     qtbot.waitUntil(lambda: page.problem() is None, timeout=SLOW_MS)
     assert len(wizard.state.data_summary.label_names) == 2
     wizard.go_to(1)
+    old_summary = wizard.state.data_summary
     wizard.state.update("", task="causal-lm")
-    qtbot.waitUntil(lambda: (page.problem() or "…")[-1] != "…", timeout=SLOW_MS)
-    problem = page.problem()
-    assert "prompt column" in problem and "“Prompt column”" in problem  # the GUI's label, not data.prompt_column
-    assert wizard.state.data_summary is None and page.split_label.text() == "—"
-    assert page.combo_errors["prompt"].isVisible()
-    assert not wizard.next_button.isEnabled()
+    assert wizard.state.data_summary is None  # the classification summary ("2 labels") is gone at once
+    # Checked again for the new task: a text column is plain-text causal-LM data (main's "text" layout), so the
+    # check may pass; what matters is that it ran again and no classification facts survive.
+    qtbot.waitUntil(lambda: not (page.problem() or "").endswith("…") and (
+        page.problem() is not None or wizard.state.data_summary is not None), timeout=SLOW_MS)
+    summary = wizard.state.data_summary
+    assert summary is not old_summary
+    if summary is None:
+        assert "“" in page.problem()  # a GUI label, not a config key
+    else:
+        assert not page.combos["label"].isVisibleTo(page) and "label" not in page.dist_label.text()
     snap(wizard, "dataset_causal_lm_on_classification_data")
     assert wizard.config.model.source == "gguf"  # "Bundled" follows the task: SmolLM2, not the BERT encoder
     wizard.go_to(4)
