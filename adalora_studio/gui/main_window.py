@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
@@ -25,6 +25,7 @@ from .close_guard import defer_close_for_work
 from .compare.window_mixin import ComparisonsMixin
 from .home import HomePage
 from .run_queue import RunTracker
+from .window_state import restore_window_state, save_window_state
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class MainWindow(ComparisonsMixin, QMainWindow):
         self.statusBar().showMessage("Ready.")
         self.runs = RunTracker(self)  # the "Running: …" button, runs queued behind the current one, tray notice
         self.resize(1180, 820)
-        self._restore_window_state()
+        restore_window_state(self)
 
     # ------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -312,24 +313,6 @@ class MainWindow(ComparisonsMixin, QMainWindow):
         self.store.save()
 
     # ------------------------------------------------------------------ window state and closing
-    def _window_settings(self) -> QSettings:
-        return QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
-
-    def _restore_window_state(self) -> None:
-        qs = self._window_settings()
-        geometry = qs.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        state = qs.value("state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-
-    def _save_window_state(self) -> None:
-        qs = self._window_settings()
-        qs.setValue("geometry", self.saveGeometry())
-        qs.setValue("state", self.saveState())
-        qs.sync()
-
     def ask_close_during_run(self) -> str:
         """Ask what to do with the run in progress: CLOSE_STOP, CLOSE_KEEP or CLOSE_CANCEL."""
         box = QMessageBox(QMessageBox.Icon.Question, WINDOW_TITLE, "A run is in progress.", parent=self)
@@ -374,14 +357,14 @@ class MainWindow(ComparisonsMixin, QMainWindow):
                 self.stop_run()
                 event.ignore()
                 return
-            self._save_window_state()
+            save_window_state(self)
             self.showMinimized()
             self.statusBar().showMessage("Training continues; close the window again once the run has ended.")
             event.ignore()
             return
         if defer_close_for_work(self, self._worker, event):
             return
-        self._save_window_state()
+        save_window_state(self)
         if self._wizard is not None:
             self.store.settings.last_wizard = self._wizard.config.to_dict()
         self.store.save()
