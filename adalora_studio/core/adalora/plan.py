@@ -49,6 +49,12 @@ class RunPlan:
     """LoRA plans: the AdaLoRA parameter count the rank was matched to."""
     lora_rank_step: int = 0
     """LoRA plans: parameters one more uniform rank adds."""
+    lora_ranks: tuple[int, ...] = ()
+    """LoRA plans from ``lora.rank_file``: each target's rank (empty: the uniform ``init_r``)."""
+    lora_alphas: tuple[float, ...] = ()
+    """LoRA plans from ``lora.rank_file``: each target's ``lora_alpha``."""
+    rank_file: str = ""
+    """LoRA plans: the file the per-module ranks came from."""
 
     @property
     def n_targets(self) -> int:

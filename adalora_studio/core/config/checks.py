@@ -218,6 +218,11 @@ def _method_errors(cfg: RunConfig) -> list[ConfigError]:
     if cfg.method == "adalora" and (lo.use_dora or lo.use_rslora):
         which = "lora.use_dora" if lo.use_dora else "lora.use_rslora"
         e.append(ConfigError(which, "applies to the LoRA baseline only; set method to \"lora\" or turn it off"))
+    if lo.rank_file and cfg.method != "lora":
+        e.append(ConfigError("lora.rank_file", "gives a LoRA run its ranks; set method to \"lora\" or clear it"))
+    if lo.rank_file and lo.r > 0:
+        e.append(ConfigError("lora.r", f"({lo.r}) and lora.rank_file both set the ranks; keep one (r 0 uses the "
+                                       "file's per-module ranks)"))
     return e
 
 

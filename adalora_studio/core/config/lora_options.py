@@ -22,3 +22,6 @@ class LoraOptions:
         0, "Adapter parameters to match (an A/B sets the AdaLoRA arm's final count). 0: the planned target budget.")
     use_rslora: bool = _f(False, "rsLoRA: scale updates by lora_alpha / sqrt(r) instead of lora_alpha / r.")
     use_dora: bool = _f(False, "DoRA: learn a magnitude vector per matrix as well (its parameters count too).")
+    rank_file: str = _f(
+        "", "A LoraConfig JSON (or the folder holding its adapter_config.json) from `export RUN_DIR --lora-config`: "
+            "train LoRA with its per-module ranks and alphas on the same target modules instead of one uniform rank.")
