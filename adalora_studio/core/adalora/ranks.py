@@ -57,9 +57,11 @@ def adalora_model(model: Any) -> Any:
 
 
 def read_rank_pattern(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> dict[str, list[bool]] | None:
-    """``{module path: kept flags}`` from the live config, or None before the first mask step."""
-    pattern = peft_model.peft_config[adapter_name].rank_pattern
-    if not pattern:
+    """``{module path: kept flags}`` from the live config, or None before the first mask step (and for a LoRA
+    model, whose ``rank_pattern`` holds ranks, not masks: a run from ``lora.rank_file``)."""
+    config = peft_model.peft_config[adapter_name]
+    pattern = config.rank_pattern
+    if not pattern or str(getattr(config.peft_type, "value", config.peft_type)).upper() != "ADALORA":
         return None
     return {normalize_rank_key(k, adapter_name): [bool(v) for v in flags] for k, flags in pattern.items()}
 
