@@ -65,3 +65,18 @@ def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_bart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BART seq2seq folder (AutoModelForSeq2SeqLM); built once."""
     return _tiny_model_dir(tmp_path_factory, "bart")
+
+
+@pytest.fixture(autouse=True)
+def no_modal_file_dialogs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file dialog that a test forgot to replace would wait for a click forever (offscreen: invisibly) and hang
+    the whole suite. Fail at once instead; a test that needs one replaces it with monkeypatch as usual."""
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtWidgets import QFileDialog
+
+    def refuse(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("a modal file dialog opened in a test; replace it with monkeypatch")
+
+    for name in ("getSaveFileName", "getOpenFileName", "getOpenFileNames", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))

@@ -52,9 +52,10 @@ def test_close_during_export_cancelled_keeps_the_window(qtbot, monkeypatch, tmp_
     assert win.worker.shutdown(10_000)
 
 
-def test_export_jobs_say_what_they_write(qtbot, tmp_path: Path) -> None:
+def test_export_jobs_say_what_they_write(qtbot, tmp_path: Path, monkeypatch) -> None:
     from adalora_studio.gui import exports
 
+    monkeypatch.setattr(exports, "ask_save_path", lambda *_a: str(tmp_path / "merged"))  # no modal dialog
     win = MainWindow(worker=TorchWorker())
     qtbot.addWidget(win)
     exports.start_export(win, "export_merged", str(tmp_path / "no-run"))
