@@ -189,3 +189,22 @@ def test_the_user_guide_title_is_not_doubled(qtbot) -> None:  # noqa: ANN001
     guide = show_help(win)
     assert guide.windowTitle() == "User guide"  # Qt adds " — AdaLoRA Studio" from the application name
     guide.close()
+
+
+def test_a_lora_run_says_uniform_rank_instead_of_an_allocation(qtbot, dashboard: Dashboard) -> None:  # noqa: ANN001
+    """A LoRA baseline has no allocation: the rank view says so, and draws no budget lines (issue 9)."""
+    import dataclasses
+
+    events = synthetic_events(total_steps=20, n_layers=3, init_r=4, target_r=4)
+    started = dataclasses.replace(events[0], config={"name": "lora-arm", "method": "lora"})
+    uniform = [dataclasses.replace(e, matrices=tuple(dataclasses.replace(m, rank=4) for m in e.matrices))
+               for e in events if isinstance(e, RanksUpdated)]
+    dashboard.apply_events([started, *uniform])
+    dashboard.redraw()
+    bars = dashboard.rank_bars
+    assert "uniform rank r = 4" in bars.plot.titleLabel.text
+    assert not bars.init_line.isVisible() and not bars.target_line.isVisible()
+    snap(dashboard, "dashboard_lora_uniform")
+    dashboard.apply_events(synthetic_events(total_steps=20, n_layers=3))  # an AdaLoRA run gets its lines back
+    dashboard.redraw()
+    assert bars.plot.titleLabel.text == "Rank per matrix" and bars.init_line.isVisible()

@@ -23,6 +23,17 @@ PRUNED_STUB = 0.035
 """Height of the outline drawn for a rank-0 (fully pruned) matrix, as a share of the y range."""
 
 
+def rank_title(snapshot: RanksUpdated, started: RunStarted | None) -> str:
+    """The view's title: AdaLoRA's allocation, or what a LoRA baseline holds (it has no allocation to show)."""
+    method = str((started.config or {}).get("method", "adalora")) if started else "adalora"
+    if method != "lora":
+        return "Rank per matrix"
+    ranks = sorted({m.rank for m in snapshot.matrices})
+    if len(ranks) == 1:
+        return f"LoRA baseline: uniform rank r = {ranks[0]} (no allocation)"
+    return f"LoRA baseline: fixed per-module ranks {ranks[0]}–{ranks[-1]} from a rank file (no allocation)"
+
+
 def format_score(value: float) -> str:
     """Importance scores span many decades: three significant digits."""
     return f"{value:.3g}"
@@ -91,6 +102,7 @@ class RankBarsView(QWidget):
         self._ticks: list[tuple[float, str]] = []
         self._lines: tuple[int, int | None] = (-1, None)
         self._top = -1.0
+        self._title = "Rank per matrix"
         self.snapshot: RanksUpdated | None = None
         self.xs = np.empty(0)
         self.hint = P.hint_text(self.plot, "Ranks appear at the first allocation snapshot", look=look)
@@ -132,8 +144,15 @@ class RankBarsView(QWidget):
                 self.plot.getViewBox().setLimits(xMin=xs[0] - 2, xMax=xs[-1] + 2, minXRange=4)
                 self.plot.setXRange(xs[0] - 1, xs[-1] + 1, padding=0)
             self._apply_ticks()
+        title = rank_title(snapshot, started)
+        if title != self._title:
+            self.plot.setTitle(title, color=self.look.foreground, size="10pt")
+            self._title = title
+        lora = title != "Rank per matrix"
         init_r = started.init_r if started else max((m.init_rank for m in snapshot.matrices), default=0)
         target_r = started.target_r if started else None
+        if lora:  # a LoRA run's ranks never move: budget lines would suggest an allocation
+            init_r, target_r = 0, None
         if (init_r, target_r) != self._lines:
             # Show before setValue: a hidden line does not update its label text.
             self.init_line.setVisible(init_r > 0)
