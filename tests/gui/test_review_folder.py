@@ -17,8 +17,9 @@ def test_review_blocks_a_read_only_runs_folder(qtbot, read_only_folder: Path, tm
     page.resize(1000, 700)
     page.show()
     problem = page.problem() or ""
-    assert problem.startswith("output_dir:") and str(read_only_folder) in problem
-    assert page.errors.isVisible() and "output_dir" in page.errors.text()
+    # the GUI names its own label for the field (the CLI keeps the key output_dir)
+    assert problem.startswith("Runs folder:") and str(read_only_folder) in problem
+    assert page.errors.isVisible() and "Runs folder" in page.errors.text()
     page.grab().save("/work/notes/png/issue8/review_read_only_folder.png")
 
     state.set_config(state.config.replace(output_dir=str(tmp_path / "runs")))
