@@ -80,3 +80,21 @@ def no_modal_file_dialogs(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
 
     for name in ("getSaveFileName", "getOpenFileName", "getOpenFileNames", "getExistingDirectory"):
         monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_main_thread(request: pytest.FixtureRequest):  # noqa: ANN201
+    """As the app does (gui/gc_guard.py): no automatic cyclic collection while a Qt test runs, so the torch worker
+    thread never frees Qt objects; the test's garbage is collected here, on the main thread, afterwards."""
+    import gc
+
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()

@@ -55,9 +55,12 @@ def test_dry_run_leaves_nothing_and_matches_the_real_step_rate(tiny_bert_dir: Pa
     assert report.eval_s > 0 and report.peak_ram_mb >= report.base_ram_mb > 0 and report.peak_vram_mb is None
     assert report.fits and "Fits in memory: yes" in report.lines()
 
-    # CPU time of this thread, the least of two alternating runs each: other processes only ever add to it
-    dry = [report.cpu_s_per_step, measure_run(cfg, steps=20, warmup=2).cpu_s_per_step]
-    real = [_real_cpu_per_step(cfg, warmup=2) for _ in range(2)]
+    # CPU time of this thread, the least of three alternating runs each: other processes only ever add to it
+    dry, real = [report.cpu_s_per_step], []
+    for _ in range(3):
+        real.append(_real_cpu_per_step(cfg, warmup=2))
+        if len(dry) < 3:
+            dry.append(measure_run(cfg, steps=20, warmup=2).cpu_s_per_step)
     assert min(dry) == pytest.approx(min(real), rel=0.25), (dry, real)
 
 
