@@ -116,3 +116,33 @@ def test_non_llama_models_are_refused(tiny_gpt2_dir: Path, tmp_path: Path) -> No
 
     with pytest.raises(ModelError, match="Llama-family"):
         merged_to_gguf(tiny_gpt2_dir, tmp_path / "x.gguf")
+
+
+def test_a_run_on_a_gguf_base_exports_merged(llama_run: Path, tmp_path: Path) -> None:
+    """A run whose base was loaded from a GGUF file (as the bundled SmolLM2 is) merges and saves: transformers keeps
+    its GGUF quantizer on the dequantised model and refused ``save_pretrained`` before the export dropped it."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from adalora_studio.core.export import export_merged
+    from adalora_studio.core.training import Engine
+
+    base_gguf = tmp_path / "base.gguf"
+    assert main(["export", str(llama_run), "--gguf", str(base_gguf), "--gguf-type", "f16"]) == EXIT_OK
+    cfg = RunConfig(
+        name="on-gguf", task="causal-lm", model=ModelConfig(source="gguf", path=str(base_gguf)),
+        data=DataConfig(train_file=str(small_instructions_jsonl(tmp_path)), eval_fraction=0.2, max_length=48),
+        budget=BudgetConfig(target_modules=("q_proj", "v_proj"), init_r=4, target_r=2, tinit=0.125, tfinal=0.25,
+                            delta_t=2),
+        training=TrainingConfig(max_steps=4, batch_size=4, learning_rate=2e-2, eval_every=0, checkpoint_every=0,
+                                device="cpu", seed=5),
+        output_dir=str(tmp_path / "runs"))
+    events = list(Engine(cfg).events())
+    assert type(events[-1]).__name__ == "Finished", events[-1]
+    out = export_merged(Path(events[-1].run_dir), tmp_path / "merged")
+    merged = AutoModelForCausalLM.from_pretrained(str(out)).eval()
+    assert getattr(merged, "hf_quantizer", None) is None
+    assert "quantization_config" not in (out / "config.json").read_text(encoding="utf-8")
+    base = AutoModelForCausalLM.from_pretrained(str(tmp_path), gguf_file=base_gguf.name, dtype=torch.float32).eval()
+    ids = torch.randint(3, merged.config.vocab_size, (1, 9), generator=torch.Generator().manual_seed(1))
+    assert float((_logits(base, ids) - _logits(merged, ids)).abs().max()) > 0  # the adapter is merged in

@@ -115,6 +115,7 @@ def export_merged(
     except (TypeError, NotImplementedError, AttributeError) as exc:
         raise ModelError(f"this model's layers cannot be merged ({exc}); export the adapter or LoRA instead") from exc
     merged.eval()
+    _forget_gguf_quantizer(merged)
 
     def write(staging: Path) -> None:
         merged.save_pretrained(str(staging))
@@ -122,6 +123,16 @@ def export_merged(
             tokenizer.save_pretrained(str(staging))
 
     return publish_dir(write, target, protect=protect)
+
+
+def _forget_gguf_quantizer(model: Any) -> None:
+    """Let a model loaded from GGUF be saved: transformers dequantises GGUF weights to plain float tensors on load
+    but keeps its GGUF quantizer on the model, and ``save_pretrained`` refuses any model with a non-serialisable
+    quantizer. The weights need no quantizer, so drop it (transformers' own ``remove_quantization_config``)."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    method = getattr(getattr(quantizer, "quantization_config", None), "quant_method", None)
+    if quantizer is not None and str(getattr(method, "value", method)).lower() == "gguf":
+        quantizer.remove_quantization_config(model)
 
 
 def inspect_adapter(path: str | Path) -> str:
