@@ -157,7 +157,20 @@ def _train(cfg: Any, resume_from: Path | None, quiet: bool, plots: bool) -> int:
         written = write_run_plots(Path(run_dir))
         for path in written:
             print(f"Plot:    {path}")
+        _write_pngs(run_dir)
     return code
+
+
+def _write_pngs(run_dir: str, quiet: bool = False) -> None:
+    """PNG twins of the run's SVG figures (report and plots), drawn in a separate process; a warning if not."""
+    from .app.figures_png import write_pngs
+
+    written, warning = write_pngs(run_dir)
+    if not quiet:
+        for path in written:
+            print(f"PNG:     {path}")
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _install_stop_handler(stop: Any) -> Any:
@@ -316,7 +329,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a run and write a new report."""
     from .app.inference_commands import run_evaluate
 
-    return run_evaluate(args.run_dir, args.data, args.json, args.known_labels_only)
+    code = run_evaluate(args.run_dir, args.data, args.json, args.known_labels_only)
+    _write_pngs(args.run_dir, quiet=args.json)  # --json keeps stdout to the JSON
+    return code
+
+
+def cmd_png(args: argparse.Namespace) -> int:
+    """Draw PNG twins of SVG figures (needs Qt: the one headless command that loads it, lazily)."""
+    from .gui.svg_png import main as png_main
+
+    return png_main(args.targets, force=args.force)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

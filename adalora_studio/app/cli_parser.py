@@ -110,6 +110,10 @@ def _evaluation_commands(sub: Subcommands) -> None:
     p.add_argument("--base", action="store_true", help="use the base model, adapter switched off")
     p.add_argument("--json", action="store_true", help="print the generation as JSON")
 
+    p = sub.add_parser("png", help="draw PNG twins of a run's SVG figures (report, plots); train and evaluate do it")
+    p.add_argument("targets", nargs="+", metavar="RUN_DIR|SVG", help="run folders (report*.svg, plots/*.svg) or SVGs")
+    p.add_argument("--force", action="store_true", help="redraw PNGs that are already newer than their SVG")
+
     p = sub.add_parser("ab", help="train AdaLoRA and a LoRA baseline at the matched budget (N seeds) and compare")
     p.add_argument("config", help="run config (.json or .yaml) of the AdaLoRA arm")
     p.add_argument("--seeds", type=int, default=1, help="seeds per arm (training.seed, +1, ...; default 1)")

@@ -131,10 +131,12 @@ class MainWindow(ComparisonsMixin, QMainWindow):
             self._dashboard.resume_requested.connect(self.resume_run)
             for name in ("export_lora", "export_merged", "export_csv", "export_rank_config", "export_gguf"):
                 getattr(self._dashboard, name).connect(lambda run_dir, kind=name: self.export_run(kind, run_dir))
-            from .playground.open import open_report
+            from .dashboard.report_view import ReportEvaluator
 
             self._dashboard.finish_panel.playground_requested.connect(self.show_playground)
-            self._dashboard.finish_panel.report_requested.connect(lambda run_dir: open_report(self, run_dir))
+            self._report_evaluator = ReportEvaluator(lambda: self.worker, self._dashboard.report_view)
+            self._dashboard.report_shown.connect(
+                lambda path: self.statusBar().showMessage(f"Evaluation report {path}: see the Report tab", 10000))
             self.pages.addWidget(self._dashboard)
         return self._dashboard
 
@@ -291,7 +293,9 @@ class MainWindow(ComparisonsMixin, QMainWindow):
 
     def _on_run_finished(self, terminal: Any) -> None:
         kind = type(terminal).__name__
-        self.statusBar().showMessage({"Finished": "Run finished.", "Stopped": "Run stopped; it can be resumed.",
+        finished = "Run finished." + (" Its evaluation report is in the Report tab."
+                                      if self._dashboard is not None and self._dashboard.report_tab.present else "")
+        self.statusBar().showMessage({"Finished": finished, "Stopped": "Run stopped; it can be resumed.",
                                       "Failed": "Run failed."}.get(kind, kind))
         if kind == "Failed":
             self.notify(getattr(terminal, "message", "The run failed."), warning=True,

@@ -105,7 +105,7 @@ def test_playground_round_trip(qtbot, worker, runs, tmp_path: Path) -> None:  # 
 
 def test_report_view_shows_the_report_and_evaluates_another_file(qtbot, worker, runs, tmp_path: Path) -> None:  # noqa: ANN001
     from adalora_studio.core.inference import report_files
-    from adalora_studio.gui.dashboard.report_view import ReportDialog, ReportView
+    from adalora_studio.gui.dashboard.report_view import ReportEvaluator, ReportView
 
     a, _, c = runs
     view = ReportView()
@@ -119,15 +119,14 @@ def test_report_view_shows_the_report_and_evaluates_another_file(qtbot, worker, 
     _save(view, "report-mistakes.png", tmp_path)
     assert view.load_run(c) and "perplexity" in view.headline.text()
     _save(view, "report-causal.png", tmp_path)
-    dialog = ReportDialog(worker, str(a))
-    qtbot.addWidget(dialog)
+    evaluator = ReportEvaluator(lambda: worker, view)
     eval_file = next(a.parent.parent.glob("eval.csv"))
     before = len(report_files(a))
-    job = dialog.evaluate(str(a), str(eval_file))
-    with qtbot.waitSignal(job.succeeded, timeout=60_000):
-        pass
-    assert len(report_files(a)) == before + 1
-    assert view.isVisible() is False and dialog.view.title.text().startswith(f"<b>report-{before + 1}.json")
+    with qtbot.waitSignal(evaluator.evaluated, timeout=60_000):
+        job = evaluator.evaluate(str(a), str(eval_file))
+    assert job is not None and len(report_files(a)) == before + 1
+    assert view.title.text().startswith(f"<b>report-{before + 1}.json")
+    assert (a / f"report-{before + 1}-confusion.png").is_file()  # its PNG figures are drawn as it is shown
 
 
 def test_finish_panel_offers_report_and_playground(qtbot, runs) -> None:  # noqa: ANN001
@@ -162,14 +161,16 @@ def test_unseen_labels_are_listed_and_evaluated_past_only_when_confirmed(qtbot, 
     answers = iter([False, True])
     monkeypatch.setattr(report_view, "confirm_unseen", lambda _parent, message: (asked.append(message),
                                                                                  next(answers))[1])
-    dialog = report_view.ReportDialog(worker, str(a))
-    qtbot.addWidget(dialog)
+    view = report_view.ReportView()
+    qtbot.addWidget(view)
+    view.load_run(a)
+    evaluator = report_view.ReportEvaluator(lambda: worker, view)
     before = len(report_files(a))
-    job = dialog.evaluate(str(a), str(unseen))
+    job = evaluator.evaluate(str(a), str(unseen))
     with qtbot.waitSignal(job.succeeded, timeout=60_000):
         pass
     assert len(asked) == 1 and "'kitchen' (1 rows)" in asked[0] and "new.csv" in asked[0]
     assert len(report_files(a)) == before  # declined: nothing evaluated
-    dialog.evaluate(str(a), str(unseen))
+    evaluator.evaluate(str(a), str(unseen))
     qtbot.waitUntil(lambda: len(report_files(a)) == before + 1, timeout=60_000)
-    qtbot.waitUntil(lambda: "left out: kitchen ×1" in dialog.view.headline.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "left out: kitchen ×1" in view.headline.text(), timeout=10_000)

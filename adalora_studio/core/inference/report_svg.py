@@ -65,7 +65,6 @@ def reliability_svg(bins: Sequence[dict[str, Any]], ece: float) -> str:
              'font-size="12">', f'<rect width="{w}" height="{h}" fill="white"/>',
              f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="14">Reliability (ECE {ece:.3f})</text>',
              f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>',
-             f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(1)}" y2="{py(1)}" stroke="#999" stroke-dasharray="4 3"/>',
              f'<text x="{left + pw / 2}" y="{h - 12}" text-anchor="middle">confidence</text>',
              f'<text x="16" y="{top + ph / 2}" text-anchor="middle" transform="rotate(-90 16 {top + ph / 2})">'
              'accuracy</text>']
@@ -78,7 +77,10 @@ def reliability_svg(bins: Sequence[dict[str, Any]], ece: float) -> str:
         x0, x1 = px(b["lo"]), px(b["hi"])
         parts.append(f'<rect x="{x0 + 1:.1f}" y="{py(b["accuracy"]):.1f}" width="{x1 - x0 - 2:.1f}" '
                      f'height="{py(0) - py(b["accuracy"]):.1f}" fill="#1f77b4" fill-opacity="0.75"/>')
-        parts.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{py(0) - 4:.1f}" text-anchor="middle" font-size="9" '
-                     f'fill="white">{b["count"]}</text>')
+        tall = py(0) - py(b["accuracy"]) >= 14  # the row count inside the bar, or just above a short one
+        y = py(0) - 4 if tall else py(b["accuracy"]) - 3
+        parts.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{y:.1f}" text-anchor="middle" font-size="9" '
+                     f'fill="{"white" if tall else "#222"}">{b["count"]}</text>')
+    parts.append(f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(1)}" y2="{py(1)}" stroke="#555" stroke-dasharray="4 3"/>')
     parts.append("</svg>")
     return "\n".join(parts)

@@ -22,6 +22,7 @@ from .plot_export import save_plots
 from .progress import ProgressView
 from .rank_bars import RankBarsView
 from .rank_heatmap import RankHeatmapView
+from .report_tab import ReportTab
 from .run_follower import RunFollower
 from .snapshot_slider import SnapshotSlider
 from .state import (
@@ -63,6 +64,8 @@ class Dashboard(QWidget):
     export_gguf = Signal(str)
     plots_exported = Signal(object)
     """The list of files :meth:`export_plots` wrote."""
+    report_shown = Signal(str)
+    """A report file, when the run's evaluation report appears in the Report tab (after Finished, or on opening)."""
     redraw_interval_ms = REDRAW_INTERVAL_MS
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -117,6 +120,9 @@ class Dashboard(QWidget):
         self.tabs.addTab(plots, "Training")
         self.tabs.addTab(self.insights, "Inside AdaLoRA")
         self.insights.pick_requested.connect(lambda: self.tabs.setCurrentWidget(self.insights))
+        self.report_tab = ReportTab(self.tabs)  # "Report": added once the run's report.json exists
+        self.report_view = self.report_tab.view
+        self.report_tab.shown.connect(self.report_shown)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(self.tabs)
         body.addWidget(self.log_pane)
@@ -150,6 +156,7 @@ class Dashboard(QWidget):
         self.finish_panel.export_rank_config.connect(self.export_rank_config)
         self.finish_panel.export_gguf.connect(self.export_gguf)
         self.finish_panel.export_plots.connect(self.export_plots_dialog)
+        self.finish_panel.report_requested.connect(lambda _run_dir: self.show_report_tab())
 
     # ------------------------------------------------------------------ feeding
 
@@ -212,6 +219,7 @@ class Dashboard(QWidget):
         self.rank_bars.clear()
         self.heatmap.clear()
         self.insights.clear()
+        self.report_tab.clear()
         self.log_pane.clear_lines()
         self.slider.live_box.setChecked(True)
         self.slider.set_count(0)
@@ -271,6 +279,15 @@ class Dashboard(QWidget):
             self.finish_panel.setVisible(ended)
             if ended:
                 self.finish_panel.refresh(self.state)
+                if self.report_tab.refresh(self.state):
+                    self._schedule()  # its log line
+
+    def show_report_tab(self) -> bool:
+        """Bring the Report tab to the front (looking for the report first); False when the run has none."""
+        if not self.report_tab.present and self.state.run_dir:
+            self.report_tab.refresh(self.state)
+            self._schedule()
+        return self.report_tab.select()
 
     def _adapt_interval(self) -> None:
         """Space redraws so the GUI thread's CPU share (drawing and painting included) stays near the target."""

@@ -56,8 +56,9 @@ class FinishPanel(QFrame):
         self.csv_button.setToolTip("Save the final rank of every matrix as a CSV table")
         self.plots_button = QPushButton("Plots PNG/SVG…")
         self.plots_button.setToolTip("Save every dashboard plot as PNG and SVG")
-        self.report_button = QPushButton("Report card…")
-        self.report_button.setToolTip("Accuracy per class, confusion matrix, confident mistakes (report.json)")
+        self.report_button = QPushButton("Report card")
+        self.report_button.setToolTip("Show the Report tab: accuracy per class, confusion matrix, confident "
+                                      "mistakes or sample generations (report.json)")
         self.playground_button = QPushButton("Try it…")
         self.playground_button.setToolTip("Open the playground on this run: classify texts or generate")
         self.more_button = QPushButton("More exports")

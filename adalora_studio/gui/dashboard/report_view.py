@@ -5,13 +5,13 @@ one); unseen labels are listed and evaluated past only when the user confirms.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -97,6 +97,9 @@ class ReportView(QWidget):
         super().__init__(parent)
         self.run_dir = ""
         self.report: dict[str, Any] | None = None
+        self.png_written: list[Path] = []
+        """The PNG figures the last :meth:`load_run` drew (missing or older than their SVG)."""
+        self.png_problems: list[str] = []
         self.title = QLabel("No report yet: it is written when a run finishes.")
         self.title.setWordWrap(True)
         self.headline = QLabel("")
@@ -126,6 +129,9 @@ class ReportView(QWidget):
             self.tabs.clear()
             return False
         self.show_report(found[1], found[0].name)
+        from ..svg_png import run_svgs, write_pngs
+
+        self.png_written, self.png_problems = write_pngs(run_svgs(run_dir))  # PNG twins of the SVG figures
         return True
 
     def _show_task_report(self, report: dict[str, Any]) -> None:
@@ -205,34 +211,35 @@ def confirm_unseen(parent: QWidget, message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-class ReportDialog(QDialog):
-    """The report view in its own window, evaluating on the given worker."""
+class ReportEvaluator(QObject):
+    """Runs "Evaluate on another file…" of a :class:`ReportView` on the torch worker, asks about unseen labels, then
+    shows the new report (and draws its PNG figures). ``get_worker`` is called on the first evaluation only."""
 
-    def __init__(self, worker: Any, run_dir: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Report card — {Path(run_dir).name}")
-        self.worker = worker
-        self.view = ReportView(self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.view)
-        self.resize(980, 640)
-        self.view.load_run(run_dir)
-        self.view.evaluate_requested.connect(self.evaluate)
+    evaluated = Signal(str)
+    """The run folder, once its new report is shown."""
+
+    def __init__(self, get_worker: Callable[[], Any], view: ReportView) -> None:
+        super().__init__(view)
+        self.get_worker = get_worker
+        self.view = view
+        view.evaluate_requested.connect(self.evaluate)
 
     def evaluate(self, run_dir: str, file: str, known_labels_only: bool = False) -> Any:
+        """Submit the evaluation job; returns it."""
         from .report_jobs import evaluate_job
 
         self.view.title.setText(f"Evaluating on {Path(file).name}…")
-        job = self.worker.submit(evaluate_job, run_dir, file, known_labels_only)
+        job = self.get_worker().submit(evaluate_job, run_dir, file, known_labels_only)
         job.succeeded.connect(lambda result: self._done(run_dir, file, result))
         job.failed.connect(lambda message, _d: self.view.title.setText(f"<b>Evaluation failed</b>: {message}"))
         return job
 
     def _done(self, run_dir: str, file: str, result: dict[str, Any]) -> None:
         if result.get("unseen"):
-            if confirm_unseen(self, result["message"]):
+            if confirm_unseen(self.view, result["message"]):
                 self.evaluate(run_dir, file, known_labels_only=True)
             else:
                 self.view.load_run(run_dir)
             return
         self.view.load_run(run_dir)
+        self.evaluated.emit(run_dir)

@@ -1,4 +1,4 @@
-"""Opening the playground page and the report card from the main window (kept here so the window stays small)."""
+"""Opening the playground page from the main window (kept here so the window stays small)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,3 @@ def open_playground(window: Any, run_dir: str = "") -> Any:
         page.choose(str(run_dir))
     return page
 
-
-def open_report(window: Any, run_dir: str) -> Any:
-    """Show the report card of ``run_dir`` in its own window; returns the dialog."""
-    from ..dashboard.report_view import ReportDialog
-
-    dialog = ReportDialog(window.worker, run_dir, window)
-    dialog.setModal(False)
-    dialog.show()
-    return dialog
