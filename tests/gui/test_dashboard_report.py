@@ -95,7 +95,11 @@ def test_a_live_run_shows_its_report_on_the_dashboard(qtbot, window: MainWindow,
     qtbot.waitUntil(lambda: any("see the Report tab" in line.message for line in dash.state.logs), timeout=5000)
     assert "Report tab" in window.statusBar().currentMessage()
     _assert_png_twins(run_dir, ("report-confusion", "report-reliability"))
+    dash.redraw()
     _save(window, "dashboard-report-classification.png", tmp_path)
+    for index, name in ((1, "mistakes"), (2, "calibration")):
+        dash.report_view.tabs.setCurrentIndex(index)
+        _save(dash.report_view, f"dashboard-report-{name}.png", tmp_path)
     # The finish panel's button is a shortcut back to it.
     dash.tabs.setCurrentIndex(0)
     assert dash.finish_panel.report_button.isEnabled()
@@ -132,8 +136,9 @@ def test_finished_runs_of_every_task_open_on_their_report(qtbot, window: MainWin
         view = dash.report_view
         assert metric in view.headline.text() and view.tabs.tabText(0) == tab, (run_dir, view.headline.text())
         assert view.tabs.widget(0).rowCount() > 0
-        if run_dir == str(causal):
-            _save(window, "dashboard-report-causal.png", tmp_path)
+        dash.redraw()
+        name = {str(causal): "causal", qa: "qa", s2s: "seq2seq"}[run_dir]
+        _save(window if name == "causal" else dash.report_view, f"dashboard-report-{name}.png", tmp_path)
         window.show_home()
 
 

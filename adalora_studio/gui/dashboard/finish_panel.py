@@ -40,6 +40,7 @@ class FinishPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.metrics_label = QLabel()
         self.metrics_label.setObjectName("finalMetrics")
+        self.metrics_label.setWordWrap(True)
         self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label = QLabel()
         self.label.setWordWrap(True)
@@ -71,16 +72,16 @@ class FinishPanel(QFrame):
         self.gguf_action.setToolTip("Llama-family causal LMs: the merged model as GGUF (f16 or q8_0) and an "
                                     "Ollama Modelfile")
         self.more_button.setMenu(more)
-        text = QVBoxLayout()
-        text.addWidget(self.metrics_label)
-        text.addWidget(self.label)
-        layout = QHBoxLayout(self)
-        layout.addLayout(text, 1)
-        layout.addWidget(self.report_button)
-        layout.addWidget(self.playground_button)
-        for button in (self.copy_button, self.open_button, self.lora_button, self.merged_button, self.csv_button,
-                       self.plots_button, self.more_button):
-            layout.addWidget(button)
+        buttons = QHBoxLayout()  # under the text, so long paths and the report line get the panel's full width
+        for button in (self.report_button, self.playground_button, self.copy_button, self.open_button,
+                       self.lora_button, self.merged_button, self.csv_button, self.plots_button, self.more_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(4)
+        layout.addWidget(self.metrics_label)
+        layout.addWidget(self.label)
+        layout.addLayout(buttons)
         self.run_dir = ""
         self.path = ""
         """The folder the label names (the adapter, the last checkpoint or the run folder)."""

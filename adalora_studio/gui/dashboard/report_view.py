@@ -80,12 +80,56 @@ def _table(headers: list[str], rows: list[list[Any]]) -> QTableWidget:
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            text = f"{value:.3f}" if isinstance(value, float) else str(value)
+            text = _cell_text(value)
             item = QTableWidgetItem(text)
             item.setToolTip(text)
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
     return table
+
+
+def _cell_text(value: Any) -> str:
+    """Floats to 3 decimals, lists of answers joined, and an empty generation said as such (not a blank cell)."""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, (list, tuple)):
+        return " | ".join(map(str, value)) or "(none)"
+    text = str(value)
+    return text if text.strip() else "(empty)"
+
+
+def _wrapped(table: QTableWidget, text_columns: set[int]) -> QTableWidget:
+    """Text columns share the width and wrap; number columns fit their values. Row heights follow the column
+    widths whenever they change (computed before the table is laid out they would clip the wrapped text)."""
+    table.setWordWrap(True)
+    header = table.horizontalHeader()
+    for c in range(table.columnCount()):
+        mode = QHeaderView.ResizeMode.Stretch if c in text_columns else QHeaderView.ResizeMode.ResizeToContents
+        header.setSectionResizeMode(c, mode)
+    header.sectionResized.connect(lambda *_args: table.resizeRowsToContents())
+    table.resizeRowsToContents()
+    return table
+
+
+class SvgFigure(QWidget):
+    """One of the report's SVG figures, drawn to fit the widget with its aspect ratio kept."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from PySide6.QtSvg import QSvgRenderer
+
+        self.renderer = QSvgRenderer(str(path), self)
+        self.setMinimumSize(280, 220)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return self.renderer.defaultSize()
+
+    def paintEvent(self, _event: Any) -> None:  # noqa: N802 (Qt API)
+        size = self.renderer.defaultSize().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.renderer.render(p, QRectF(0, 0, size.width(), size.height()))
+        p.end()
 
 
 class ReportView(QWidget):
@@ -139,11 +183,9 @@ class ReportView(QWidget):
         self.headline.setText(" &nbsp; ".join(f"<b>{k}</b> {v:.2f}" for k, v in report["metrics"].items()))
         worst = report.get("worst_examples", [])
         columns = [k for k in (worst[0] if worst else {}) if k != "id"]
-        table = _table([c.capitalize() for c in columns], [[str(w[c]) for c in columns] for w in worst])
-        table.setWordWrap(True)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        table.resizeRowsToContents()
-        self.tabs.addTab(table, "Worst examples")
+        table = _table([c.replace("_", " ").capitalize() for c in columns], [[w[c] for c in columns] for w in worst])
+        texts = {i for i, c in enumerate(columns) if not isinstance(worst[0][c], (int, float))} if worst else set()
+        self.tabs.addTab(_wrapped(table, texts), "Worst examples")
 
     def show_report(self, report: dict[str, Any], name: str = "report.json") -> None:
         self.report = report
@@ -165,10 +207,7 @@ class ReportView(QWidget):
                                   f"{m['perplexity']:.2f}")
             rows = [[s["prompt"], s["reference"], s["base"], s["tuned"]] for s in report.get("samples", [])]
             samples = _table(["Prompt", "Reference", "Base", "Tuned"], rows)
-            samples.setWordWrap(True)
-            samples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-            samples.resizeRowsToContents()
-            self.tabs.addTab(samples, "Samples")
+            self.tabs.addTab(_wrapped(samples, {0, 1, 2, 3}), "Samples")
             return
         left = data.get("left_out_labels") or {}
         extra = f" &nbsp; (left out: {', '.join(f'{k} ×{n}' for k, n in left.items())})" if left else ""
@@ -186,12 +225,17 @@ class ReportView(QWidget):
         self.tabs.addTab(overview, "Classes")
         mistakes = _table(["Text", "True", "Predicted", "Confidence"],
                           [[x["text"], x["true"], x["predicted"], x["confidence"]] for x in report["mistakes"]])
-        mistakes.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tabs.addTab(mistakes, f"Confident mistakes ({len(report['mistakes'])})")
+        self.tabs.addTab(_wrapped(mistakes, {0}), f"Confident mistakes ({len(report['mistakes'])})")
         bins = [b for b in report["calibration"]["bins"] if b["count"]]
-        self.tabs.addTab(_table(["Confidence bin", "Rows", "Mean confidence", "Accuracy"],
-                                [[f"{b['lo']:.1f}–{b['hi']:.1f}", b["count"], b["confidence"], b["accuracy"]]
-                                 for b in bins]), "Calibration")
+        table = _table(["Confidence bin", "Rows", "Mean confidence", "Accuracy"],
+                       [[f"{b['lo']:.1f}–{b['hi']:.1f}", b["count"], b["confidence"], b["accuracy"]] for b in bins])
+        calibration = QWidget()
+        row = QHBoxLayout(calibration)
+        row.addWidget(table, 2)
+        figure = Path(self.run_dir, f"{Path(name).stem}-reliability.svg")
+        if self.run_dir and figure.is_file():  # the reliability diagram written beside the report
+            row.addWidget(SvgFigure(figure), 3)
+        self.tabs.addTab(calibration, "Calibration")
 
     def save_heatmap_png(self, path: str | Path) -> bool:
         """The confusion heatmap as PNG (the PNG twin of the report's SVG)."""
