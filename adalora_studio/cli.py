@@ -352,7 +352,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """Generate after a prompt."""
     from .app.inference_commands import run_generate
 
-    return run_generate(args.run_dir, args.prompt, args.max_new_tokens, args.base, args.json)
+    from .app.inference_commands import sampling_settings
+
+    settings = sampling_settings(args.max_new_tokens, args.sample, args.temperature, args.top_p, args.seed)
+    return run_generate(args.run_dir, args.prompt, args.max_new_tokens, args.base, args.json, settings=settings)
 def cmd_ab(args: argparse.Namespace) -> int:
     """Train the AdaLoRA arm and the matched LoRA arm (N seeds each, optionally per budget) and compare."""
     from .app.compare_cli import parse_budgets, run_ab

@@ -111,6 +111,9 @@ def test_train_inspect_export(tmp_path: Path, tiny_bert_dir: Path, capsys: pytes
     run_dir = Path(out.split("Run:")[1].splitlines()[0].strip())
     assert (run_dir / "adapter" / "adapter_config.json").exists()
     assert (run_dir / "plots" / "rank_heatmap.svg").exists()
+    for name in ("report-confusion", "report-reliability", "plots/loss", "plots/rank_heatmap"):  # PNG twins
+        assert (run_dir / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
+        assert f"PNG:     {run_dir / name}.png" in out
 
     assert main(["inspect", str(run_dir)]) == EXIT_OK
     table = capsys.readouterr().out

@@ -39,6 +39,10 @@ def test_evaluate_json_shape_and_a_new_report(cls_run, capsys: pytest.CaptureFix
     assert out["metrics"]["accuracy"] == finished.metrics["accuracy"]
     assert sum(map(sum, out["confusion_matrix"]["counts"])) == out["n_rows"]
     assert (run_dir / "report.json").is_file() and (run_dir / "report-2.json").is_file()
+    for figure in ("confusion", "reliability"):  # PNG twins drawn by `png` in its own process; stdout stays JSON
+        png = run_dir / f"report-2-{figure}.png"
+        assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_mtime >= (run_dir / f"report-2-{figure}.svg").stat().st_mtime
     assert main(["evaluate", str(run_dir), "--data", str(evaluation)]) == EXIT_OK
     text = capsys.readouterr().out
     assert "accuracy" in text and "report-3.json" in text
@@ -72,3 +76,43 @@ def test_generate_streams_and_json(tiny_gpt2_dir: Path, tmp_path: Path, capsys: 
     assert main(["evaluate", str(run_dir), "--json"]) == EXIT_OK  # the run's own eval rows
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"metrics", "samples", "n_rows"} and out["metrics"]["perplexity"] > 1
+
+
+def _generated(run_dir: Path, capsys: pytest.CaptureFixture[str], *options: str) -> dict:
+    assert main(["generate", str(run_dir), "summarize the order", "--max-new-tokens", "12", "--json", *options]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_generate_sampling_is_seeded_and_greedy_is_unchanged(tiny_gpt2_dir: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from adalora_studio.core.inference import GenerationSettings, generate, load_for_inference
+
+    run_dir = finished_causal_run(tiny_gpt2_dir, tmp_path)
+    greedy = _generated(run_dir, capsys)
+    assert greedy["settings"] == {"decoding": "greedy", "max_new_tokens": 12}
+    # Greedy is what `generate` did before the sampling options: the plain greedy generation of the same prompt.
+    before = generate(load_for_inference(run_dir), "summarize the order",
+                      GenerationSettings(max_new_tokens=12, greedy=True))
+    assert greedy["text"] == before.text and greedy["tokens"] == len(before.token_ids)
+    hot = ("--sample", "--temperature", "1.5", "--top-p", "1.0")
+    first = _generated(run_dir, capsys, *hot, "--seed", "7")
+    again = _generated(run_dir, capsys, *hot, "--seed", "7")
+    other = _generated(run_dir, capsys, *hot, "--seed", "8")
+    assert first == again  # the same seed, the same text
+    assert first["settings"] == {"decoding": "sample", "max_new_tokens": 12, "temperature": 1.5, "top_p": 1.0,
+                                 "seed": 7}
+    assert other["text"] != first["text"] and first["text"] != greedy["text"]
+    defaults = _generated(run_dir, capsys, "--sample")
+    assert defaults["settings"] == {"decoding": "sample", "max_new_tokens": 12, "temperature": 0.7, "top_p": 0.9,
+                                    "seed": 0}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (("--sample", "--temperature", "0"), "--temperature must be greater than 0"),
+    (("--sample", "--top-p", "1.5"), "--top-p must be in (0, 1]"),
+    (("--max-new-tokens", "0"), "--max-new-tokens must be at least 1"),
+])
+def test_generate_rejects_bad_sampling_options(tmp_path: Path, capsys: pytest.CaptureFixture[str], options: tuple,
+                                               message: str) -> None:
+    assert main(["generate", str(tmp_path), "hi", *options]) == EXIT_INVALID
+    assert message in capsys.readouterr().err

@@ -8,6 +8,9 @@ import argparse
 from .. import __version__
 from ..core.config.schema import TASKS
 
+DEFAULT_TEMPERATURE = 0.7
+DEFAULT_TOP_P = 0.9
+"""The playground's starting values (``core.inference.GenerationSettings``)."""
 Subcommands = argparse._SubParsersAction  # argparse's type for add_subparsers()
 
 
@@ -103,12 +106,22 @@ def _evaluation_commands(sub: Subcommands) -> None:
     p.add_argument("--json", action="store_true", help='print [{"text", "label", "probabilities"}, ...]')
     p.add_argument("--context", help="question-answering runs: the passage the TEXT questions are answered from")
 
-    p = sub.add_parser("generate", help="generate text after a prompt with a causal-LM run's adapter (greedy)")
+    p = sub.add_parser("generate", help="generate text after a prompt with a causal-LM run's adapter (greedy, or "
+                       "sampled with --sample)")
     p.add_argument("run_dir", help="a causal-lm run folder")
     p.add_argument("prompt")
     p.add_argument("--max-new-tokens", type=int, default=64, metavar="N")
     p.add_argument("--base", action="store_true", help="use the base model, adapter switched off")
-    p.add_argument("--json", action="store_true", help="print the generation as JSON")
+    p.add_argument("--sample", action="store_true",
+                   help="sample with --temperature and --top-p (default: greedy, the most likely token each step)")
+    p.add_argument("--temperature", type=float, metavar="T",
+                   help=f"with --sample: divide the logits by T (> 0; default {DEFAULT_TEMPERATURE})")
+    p.add_argument("--top-p", type=float, metavar="P",
+                   help=f"with --sample: draw from the smallest set of tokens whose probability reaches P (0 < P <= 1; "
+                        f"default {DEFAULT_TOP_P})")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="with --sample: the random seed; the same seed gives the same text (default 0)")
+    p.add_argument("--json", action="store_true", help="print the generation and the decoding settings as JSON")
 
     p = sub.add_parser("png", help="draw PNG twins of a run's SVG figures (report, plots); train and evaluate do it")
     p.add_argument("targets", nargs="+", metavar="RUN_DIR|SVG", help="run folders (report*.svg, plots/*.svg) or SVGs")

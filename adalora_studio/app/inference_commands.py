@@ -101,19 +101,55 @@ def run_predict(run_dir: str, texts: Sequence[str], as_json: bool, out: TextIO |
     return 0
 
 
+class BadSampling(StudioError):
+    """A sampling option out of range, or sampling asked of a run that only decodes greedily."""
+
+
+def sampling_settings(max_new_tokens: int, sample: bool, temperature: float | None, top_p: float | None,
+                      seed: int) -> Any:
+    """``GenerationSettings`` from the ``generate`` options: greedy unless ``sample``. Raises BadSampling for a
+    temperature <= 0, a top-p outside (0, 1], or max-new-tokens < 1; temperature or top-p without ``--sample`` are
+    noted on stderr (greedy decoding does not use them)."""
+    from ..core.inference import GenerationSettings
+    from .cli_parser import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+
+    if max_new_tokens < 1:
+        raise BadSampling(f"--max-new-tokens must be at least 1 (got {max_new_tokens})")
+    if temperature is not None and not temperature > 0:
+        raise BadSampling(f"--temperature must be greater than 0 (got {temperature})")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise BadSampling(f"--top-p must be in (0, 1] (got {top_p})")
+    if not sample and (temperature is not None or top_p is not None):
+        print("note: --temperature and --top-p apply with --sample; decoding greedily", file=sys.stderr)
+    return GenerationSettings(max_new_tokens=max_new_tokens, greedy=not sample, seed=seed,
+                              temperature=DEFAULT_TEMPERATURE if temperature is None else temperature,
+                              top_p=DEFAULT_TOP_P if top_p is None else top_p)
+
+
+def decoding_dict(settings: Any) -> dict[str, Any]:
+    """The decoding settings as ``generate --json`` reports them (sampling ones only when sampling)."""
+    if settings.greedy:
+        return {"decoding": "greedy", "max_new_tokens": settings.max_new_tokens}
+    return {"decoding": "sample", "max_new_tokens": settings.max_new_tokens, "temperature": settings.temperature,
+            "top_p": settings.top_p, "seed": settings.seed}
+
+
 def run_generate(run_dir: str, prompt: str, max_new_tokens: int, base: bool, as_json: bool,
-                 out: TextIO | None = None) -> int:
-    """Generate after ``prompt`` (greedy), streaming to ``out`` unless ``as_json``. Returns 0."""
+                 out: TextIO | None = None, settings: Any = None) -> int:
+    """Generate after ``prompt`` (greedy unless ``settings`` sample), streaming to ``out`` unless ``as_json``.
+    Returns 0."""
     out = out or sys.stdout
     from ..core.inference import GenerationSettings, generate, load_for_inference
 
+    settings = settings or GenerationSettings(max_new_tokens=max_new_tokens, greedy=True)
     loaded = load_for_inference(Path(run_dir))
     if loaded.task == "seq2seq" and not base:
+        if not settings.greedy:
+            raise BadSampling(f"{run_dir} is a seq2seq run, which `generate` decodes greedily; drop --sample")
         from .task_commands import seq2seq_generate
 
         return seq2seq_generate(loaded, prompt, max_new_tokens, as_json, out)
     loaded = _checked(loaded, run_dir, "causal-lm", "generate")
-    settings = GenerationSettings(max_new_tokens=max_new_tokens, greedy=True)
 
     def show(piece: str) -> None:
         out.write(piece)
@@ -121,9 +157,12 @@ def run_generate(run_dir: str, prompt: str, max_new_tokens: int, base: bool, as_
 
     result = generate(loaded, prompt, settings, base=base, on_text=None if as_json else show)
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2), file=out)
+        print(json.dumps({**result.to_dict(), "settings": decoding_dict(settings)}, indent=2), file=out)
     else:
         print(file=out)
         if result.note:
             print(f"note: {result.note}", file=sys.stderr)
+        if not settings.greedy:
+            print(f"(sampled: temperature {settings.temperature:g}, top-p {settings.top_p:g}, seed {settings.seed})",
+                  file=sys.stderr)
     return 0

@@ -40,3 +40,27 @@ def test_no_log_no_plots(tmp_path: Path) -> None:
 
 def test_ema() -> None:
     assert ema([1.0, 0.0], alpha=0.5) == [1.0, 0.5]
+
+
+def _labels(svg: ET.Element, anchor: str) -> list[str]:
+    ns = "{http://www.w3.org/2000/svg}"
+    return [t.text or "" for t in svg.iter(f"{ns}text") if t.get("text-anchor") == anchor and t.get("x") == "64"]
+
+
+def test_tick_labels_are_round_and_distinct_on_a_narrow_loss_range(tmp_path: Path) -> None:
+    from adalora_studio.core.export.plots_svg import loss_svg, nice_ticks
+
+    assert nice_ticks(1.6, 1.63) == ([1.6, 1.61, 1.62, 1.6300000000000001], 2)
+    events = [StepLogged(step=s, epoch=0.0, task_loss=1.6 + 0.004 * (s % 8), orth_loss=0.0, lr=1e-3, grad_norm=1.0,
+                         samples_per_s=1.0, elapsed_s=s, eta_s=0) for s in range(1, 9)]
+    labels = _labels(ET.fromstring(loss_svg(events)), "end")  # the y-axis labels, right-aligned at x = left - 6
+    assert len(labels) >= 3 and len(set(labels)) == len(labels), labels  # was 1.63, 1.63, 1.62, 1.61, 1.61, 1.6
+
+
+def test_heatmap_is_wide_enough_for_its_title_with_few_layers(tmp_path: Path) -> None:
+    from adalora_studio.core.export.plots_svg import heatmap_svg
+
+    matrices = tuple(MatrixRank(f"L{i}.{t}", f"layer.{i}.{t}", i, t, 2, 4, ()) for i in range(2) for t in ("q", "v"))
+    root = ET.fromstring(heatmap_svg(RanksUpdated(step=8, budget=8, phase="final", total_rank=8, matrices=matrices)))
+    title = next(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("font-size") == "15")
+    assert float(root.get("width")) >= len(title) * 8  # ~8 px per character at 15 px: the title is not cut off

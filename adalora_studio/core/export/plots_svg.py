@@ -30,6 +30,17 @@ def ema(values: Sequence[float], alpha: float = 0.1) -> list[float]:
     return out
 
 
+def nice_ticks(lo: float, hi: float, count: int = 5, min_step: float = 0.0) -> tuple[list[float], int]:
+    """Round tick values (1, 2 or 5 × 10^k apart) inside [lo, hi], about ``count`` of them, and the decimals that
+    tell them apart (so no two labels read the same)."""
+    raw = max((hi - lo) / max(count, 1), min_step, 1e-12)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+    return ticks, max(0, -math.floor(math.log10(step) + 1e-9))
+
+
 class _Chart:
     """A minimal line chart: linear axes, ticks, a legend."""
 
@@ -70,14 +81,16 @@ class _Chart:
         left, right, top, bottom = MARGIN_L, WIDTH - MARGIN_R, MARGIN_T, HEIGHT - MARGIN_B
         self.parts.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
                           f'fill="none" stroke="#444"/>')
-        for i in range(6):
-            fx = self.x0 + i * (self.x1 - self.x0) / 5
-            fy = self.y0 + i * (self.y1 - self.y0) / 5
-            x, y = self.px(fx), self.py(fy)
+        xticks, _ = nice_ticks(self.x0, self.x1, min_step=1.0)  # optimizer steps are whole numbers
+        for fx in xticks:
+            x = self.px(fx)
             self.parts.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}" stroke="#444"/>')
             self.parts.append(f'<text x="{x:.1f}" y="{bottom + 17}" text-anchor="middle">{fx:.0f}</text>')
+        yticks, decimals = nice_ticks(self.y0, self.y1)
+        for fy in yticks:
+            y = self.py(fy)
             self.parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#eee"/>')
-            self.parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{fy:.3g}</text>')
+            self.parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{fy:.{decimals}f}</text>')
 
     def line(self, xs: Sequence[float], ys: Sequence[float], colour: str, label: str, width: float = 1.5,
              dashed: bool = False, markers: bool = False) -> None:
@@ -141,13 +154,13 @@ def heatmap_svg(snapshot: RanksUpdated) -> str | None:
     init = max(c[3] for c in cells) or 1
     cw, ch = 48, 30
     left, top = 90, 50
-    w = left + cw * len(layers) + 30
+    title = f"Final rank by layer and matrix (step {snapshot.step}, init_r {init})"
+    w = max(left + cw * len(layers) + 30, int(len(title) * 8.5) + 24)  # room for the title with few layers
     h = top + ch * len(types) + 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
              'font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
-             f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="15">Final rank by layer and matrix '
-             f'(step {snapshot.step}, init_r {init})</text>']
+             f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="15">{html.escape(title)}</text>']
     lookup = {(c[0], c[1]): c[2] for c in cells}
     for yi, mtype in enumerate(types):
         parts.append(f'<text x="{left - 8}" y="{top + yi * ch + ch / 2 + 4}" text-anchor="end">'
