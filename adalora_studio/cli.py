@@ -350,9 +350,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate after a prompt."""
-    from .app.inference_commands import run_generate
-
-    from .app.inference_commands import sampling_settings
+    from .app.inference_commands import run_generate, sampling_settings
 
     settings = sampling_settings(args.max_new_tokens, args.sample, args.temperature, args.top_p, args.seed)
     return run_generate(args.run_dir, args.prompt, args.max_new_tokens, args.base, args.json, settings=settings)
