@@ -12,7 +12,7 @@ from adalora_studio.core.config import ModelConfig, load_config, save_config, wi
 from tests.core.engine_fixtures import bert_config, small_classification_csv
 
 SUBCOMMANDS = ("launch", "demo", "train", "validate", "inspect", "export", "init-config", "runs",
-               "install-desktop", "uninstall-desktop", "evaluate", "predict", "generate", "export-launch", "ab",
+               "install-desktop", "uninstall-desktop", "evaluate", "predict", "generate", "png", "export-launch", "ab",
                "compare")
 
 
