@@ -36,6 +36,8 @@ def write_pngs(run_dir: str | Path, timeout: float = TIMEOUT_S) -> tuple[list[st
         return [], f"PNG figures not written (the SVGs are there): {exc}"
     written = [line.split(None, 1)[1] for line in proc.stdout.splitlines() if line.startswith("PNG:")]
     if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        lines = proc.stderr.strip().splitlines()
+        errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+        detail = "; ".join(errors) or (lines or [f"exit code {proc.returncode}"])[-1]
         return written, f"PNG figures not written (the SVGs are there): {detail}"
     return written, ""
