@@ -135,7 +135,13 @@ def test_finished_runs_of_every_task_open_on_their_report(qtbot, window: MainWin
         qtbot.waitUntil(lambda: _report_tab_shown(window), timeout=10_000)
         view = dash.report_view
         assert metric in view.headline.text() and view.tabs.tabText(0) == tab, (run_dir, view.headline.text())
-        assert view.tabs.widget(0).rowCount() > 0
+        table = view.tabs.widget(0)
+        assert table.rowCount() > 0
+        qtbot.waitUntil(lambda t=table: all(t.sizeHintForRow(r) <= t.rowHeight(r) for r in range(t.rowCount())),
+                        timeout=5000)  # every wrapped row shows all its lines at the widths laid out
+        panel = dash.finish_panel
+        for label in (panel.metrics_label, panel.label):  # the adapter path and the report line are not cut
+            assert label.heightForWidth(label.width()) <= label.height(), label.text()
         dash.redraw()
         name = {str(causal): "causal", qa: "qa", s2s: "seq2seq"}[run_dir]
         _save(window if name == "causal" else dash.report_view, f"dashboard-report-{name}.png", tmp_path)
