@@ -47,21 +47,61 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def launch(cfg: RunConfig, where: Path, processes: int) -> Launched:
-    """Train ``cfg`` with ``processes`` CPU processes under torchrun; the run must end with exit code 0."""
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _run_folder(base: Path, before: set[str]) -> RunFolder:
+    new = sorted(set(os.listdir(base)) - before)
+    assert len(new) == 1, new  # only rank 0 creates a run folder
+    return RunFolder(base / new[0])
+
+
+def launch(cfg: RunConfig, where: Path, processes: int, *, resume: RunFolder | None = None,
+           expect_code: int = 0) -> Launched:
+    """Train ``cfg`` (or resume the run folder ``resume``) with ``processes`` CPU processes under torchrun."""
     where.mkdir(parents=True, exist_ok=True)
     path = where / "run.json"
     save_config(cfg, path)
     base = Path(cfg.output_dir)
     before = set(os.listdir(base)) if base.is_dir() else set()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    argv = launch_command(sys.executable, path, processes, cpu=True, port=free_port())
-    proc = subprocess.run(argv, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    new = sorted(set(os.listdir(base)) - before)
-    assert len(new) == 1, new  # only rank 0 creates a run folder
-    folder = RunFolder(base / new[0])
+    argv = launch_command(sys.executable, path, processes, cpu=True, port=free_port(),
+                          resume_dir=resume.path if resume is not None else None)
+    proc = subprocess.run(argv, cwd=str(ROOT), env=_env(), capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S)
+    assert proc.returncode == expect_code, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    folder = resume if resume is not None else _run_folder(base, before)
     return Launched(folder, read_run_events(folder.path), proc.stdout, proc.stderr)
+
+
+def launch_and_stop(cfg: RunConfig, where: Path, processes: int, after_step: int) -> Launched:
+    """Launch ``cfg`` and, once its log holds optimizer step ``after_step``, send the launcher SIGINT (what the
+    app's Stop and Ctrl+C do); the ranks agree on a step, checkpoint and stop."""
+    import signal
+    import time
+
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / "run.json"
+    save_config(cfg, path)
+    base = Path(cfg.output_dir)
+    before = set(os.listdir(base)) if base.is_dir() else set()
+    argv = launch_command(sys.executable, path, processes, cpu=True, port=free_port())
+    proc = subprocess.Popen(argv, cwd=str(ROOT), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + LAUNCH_TIMEOUT_S
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            new = set(os.listdir(base)) - before if base.is_dir() else set()
+            logs = [base / n / "events.jsonl" for n in new if (base / n / "events.jsonl").is_file()]
+            if logs and any(isinstance(e, StepLogged) and e.step >= after_step for e in read_run_events(logs[0])):
+                os.kill(proc.pid, signal.SIGINT)
+                break
+            time.sleep(0.05)
+        out, err = proc.communicate(timeout=LAUNCH_TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    folder = _run_folder(base, before)
+    return Launched(folder, read_run_events(folder.path), out, err)
 
 
 def final_pattern(events: list[Event]) -> dict[str, tuple[bool, ...]]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from adalora_studio.core.config import BudgetConfig, DataConfig, ModelConfig, RunConfig, TrainingConfig, with_section
-from adalora_studio.core.events import EvalLogged, Finished, LogMessage, RanksUpdated, RunStarted, StepLogged
+from adalora_studio.core.events import EvalLogged, Finished, LogMessage, RanksUpdated, RunStarted, StepLogged, Stopped
 from adalora_studio.core.paths import demo_classification_file, demo_qa_file
 from adalora_studio.core.training import Engine
 from tests.core.engine_fixtures import bert_config, small_instructions_jsonl, torch_single_thread  # noqa: F401
@@ -36,6 +36,7 @@ from tests.core.multiprocess_fixtures import (
     difference,
     final_pattern,
     launch,
+    launch_and_stop,
 )
 
 CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }} : {{ m['content'] }} <eos> {% endfor %}"
@@ -64,12 +65,12 @@ def no_dropout_bert(tiny_bert_dir: Path, data_dir: Path) -> Path:
     return folder
 
 
-def _ok(run: Launched) -> Finished:
+def _ok(run: Launched, starts: int = 1) -> Finished:
     """The run finished, wrote its folder once (one run_started, one Finished, one adapter and report) and no
     process warned that the ranks disagree."""
     finished = run.of(Finished)
     assert len(finished) == 1 and run.events[-1] is finished[0], run.events[-1]
-    assert len(run.of(RunStarted)) == 1
+    assert len(run.of(RunStarted)) == starts
     assert run.folder.read_status().state == "finished"
     assert (run.folder.adapter_dir / "adapter_config.json").is_file()
     assert [p.name for p in run.folder.path.glob("report*.json")] == ["report.json"]
@@ -173,3 +174,160 @@ def test_lora_run_with_a_semicolon_csv_gz_on_two_processes(tiny_bert_dir: Path, 
     adapter = json.loads((run.folder.adapter_dir / "adapter_config.json").read_text())
     assert adapter["peft_type"] == "LORA" and adapter["r"] == ranks[-1].matrices[0].rank
     assert {"accuracy", "macro_f1"} <= set(finished.metrics)
+
+
+# ------------------------------------------------------------------------------ issue 11: chat data
+
+
+@pytest.fixture(scope="module")
+def chat_llama(tiny_llama_dir: Path, data_dir: Path) -> Path:
+    """The tiny Llama with a chat template (in words its vocabulary holds, so the embeddings fit)."""
+    from transformers import AutoTokenizer
+
+    folder = data_dir / "llama-chat"
+    shutil.copytree(tiny_llama_dir, folder)
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    tok.chat_template = CHAT_TEMPLATE
+    tok.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def messages_jsonl(data_dir: Path) -> Path:
+    """OpenAI ``messages`` rows: system, then two user/assistant exchanges."""
+    rows = [{"messages": [{"role": "system", "content": "be kind"},
+                          {"role": "user", "content": f"question {i} about my order"},
+                          {"role": "assistant", "content": "your order is on the way"},
+                          {"role": "user", "content": "thanks"},
+                          {"role": "assistant", "content": ["you are welcome", "happy to help"][i % 2]}]}
+            for i in range(40)]
+    path = data_dir / "chats.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("template", ["chat", "plain"])
+def test_messages_chat_jsonl_trains_a_causal_lm_on_two_processes(chat_llama: Path, messages_jsonl: Path,
+                                                                 tmp_path: Path, template: str) -> None:
+    base = bert_config(chat_llama, messages_jsonl, tmp_path / "runs", max_steps=4, batch_size=4, eval_every=2)
+    cfg = replace(base, task="causal-lm",
+                  data=DataConfig(train_file=str(messages_jsonl), eval_fraction=0.2, max_length=48,
+                                  template=template, chat_format="messages"),
+                  budget=BudgetConfig(target_modules=("q_proj", "v_proj"), init_r=4, target_r=2, tinit=0.25,
+                                      tfinal=0.25, delta_t=1))
+    run = launch(cfg, tmp_path, 2)
+    finished = _ok(run)
+    assert run.of(RunStarted)[0].n_train == 32
+    assert [e.step for e in run.of(EvalLogged)] == [2, 4]
+    assert finished.metrics["perplexity"] > 1 and finished.metrics["eval_loss"] > 0
+    report = json.loads((run.folder.path / "report.json").read_text())
+    assert report["data"]["columns"] == {"chat": ["messages"]}  # the report read the chat layout too
+
+
+# ------------------------------------------------------------------------------ issue 12: QA and seq2seq
+
+
+@pytest.fixture(scope="module")
+def qa_file(data_dir: Path) -> Path:
+    """60 seeded questions whose answers are 10-word spans of 30- or 70-word contexts (the long ones take several
+    windows), so even a barely trained model scores a non-zero F1 that depends on every question's windows."""
+    import random
+
+    from tests.tiny_models import word_list
+
+    rng = random.Random(0)
+    vocab = [w for w in word_list()[:400] if w.isalpha()]
+    rows = []
+    for i in range(60):
+        words = [rng.choice(vocab) for _ in range(rng.choice([30, 30, 70]))]
+        first = rng.randrange(0, len(words) - 12)
+        answer, start = " ".join(words[first:first + 10]), len(" ".join(words[:first])) + (1 if first else 0)
+        rows.append({"id": f"q{i}", "context": " ".join(words), "question": "what is the answer",
+                     "answers": {"text": [answer], "answer_start": [start]}})
+    path = data_dir / "qa.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_question_answering_on_two_processes(tiny_bert_dir: Path, qa_file: Path, tmp_path: Path) -> None:
+    """EM/F1 from the windows gathered across processes equal the report's, which rank 0 computes alone from
+    the same final model question by question: the gather kept every window, in order, once."""
+    cfg = RunConfig(
+        name="qa-mp", task="question-answering", model=ModelConfig(source="folder", path=str(tiny_bert_dir)),
+        data=DataConfig(train_file=str(qa_file), max_length=48, doc_stride=12, eval_fraction=0.25),
+        budget=BudgetConfig(target_modules=("query", "value"), init_r=4, target_r=2, tinit=0.25, tfinal=0.25,
+                            delta_t=1),
+        training=TrainingConfig(max_steps=4, batch_size=8, learning_rate=5e-3, device="cpu", seed=5, eval_every=2),
+        output_dir=str(tmp_path / "runs"))
+    run = launch(cfg, tmp_path, 2)
+    finished = _ok(run)
+    started = run.of(RunStarted)[0]
+    assert started.n_eval > 15  # windows of the 15 eval questions: long contexts were split
+    assert [e.step for e in run.of(EvalLogged)] == [2, 4]
+    assert {"exact_match", "f1"} <= set(finished.metrics)
+    report = json.loads((run.folder.path / "report.json").read_text())
+    assert report["n_rows"] == 15 and report["metrics"]["f1"] > 5
+    assert finished.metrics["exact_match"] == pytest.approx(report["metrics"]["exact_match"])
+    assert finished.metrics["f1"] == pytest.approx(report["metrics"]["f1"])
+
+
+@pytest.fixture(scope="module")
+def pairs(data_dir: Path) -> Path:
+    """Requests and replies that share most of their words, so a few steps give a non-zero ROUGE."""
+    topics = "order delivery refund payment account password".split()
+    rows = [{"prompt": f"where is my {topics[i % 6]} please help",
+             "response": f"thanks for your message about the {topics[i % 6]}"} for i in range(40)]
+    path = data_dir / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_seq2seq_with_rouge_on_two_processes(tiny_t5_dir: Path, pairs: Path, tmp_path: Path) -> None:
+    """Every process generates the same capped eval rows (no gather): the logged ROUGE equals the report's, which
+    rank 0 computes alone from the final model, and the eval loss is gathered from both processes."""
+    cfg = RunConfig(
+        name="seq2seq-mp", task="seq2seq", model=ModelConfig(source="folder", path=str(tiny_t5_dir)),
+        data=DataConfig(train_file=str(pairs), source_column="prompt", target_column="response", max_length=48,
+                        eval_fraction=0.2, eval_metric="rouge", generation_eval_rows=6, max_new_tokens=8),
+        budget=BudgetConfig(target_modules=("q", "v"), init_r=4, target_r=2, tinit=0.25, tfinal=0.25, delta_t=1),
+        training=TrainingConfig(max_steps=8, batch_size=2, learning_rate=0.1, warmup_ratio=0.0, device="cpu", seed=3,
+                                eval_every=4),
+        output_dir=str(tmp_path / "runs"))
+    run = launch(cfg, tmp_path, 2)
+    finished = _ok(run)
+    assert [e.step for e in run.of(EvalLogged)] == [4, 8]
+    assert {"rouge1", "rouge2", "rougeL", "perplexity"} <= set(finished.metrics), finished.metrics
+    report = json.loads((run.folder.path / "report.json").read_text())
+    assert report["metric"] == "rouge" and report["n_rows"] == 6 and report["metrics"]["rouge1"] > 5
+    for key in ("rouge1", "rouge2", "rougeL"):
+        assert finished.metrics[key] == pytest.approx(report["metrics"][key])
+
+
+# ------------------------------------------------------------------------------ exact resume
+
+
+def test_stop_and_resume_on_two_processes_is_exact(tiny_bert_dir: Path, tmp_path: Path,
+                                                   semicolon_csv_gz: Path) -> None:
+    """With dropout on (the model's and the adapter's), a 2-process run stopped mid-run and resumed takes the
+    same steps as one that was never stopped: every process continues its own random stream."""
+    import torch
+    from safetensors.torch import load_file
+
+    cfg = bert_config(tiny_bert_dir, semicolon_csv_gz, tmp_path / "runs", max_steps=12, batch_size=4,
+                      budget={"lora_dropout": 0.1})
+    full = launch(cfg.replace(output_dir=str(tmp_path / "full")), tmp_path, 2)
+    _ok(full)
+    stopped = launch_and_stop(cfg, tmp_path, 2, after_step=3)
+    stop = stopped.of(Stopped)
+    assert stop and 3 <= stop[0].step < 12, stopped.events[-1]
+    resumed = launch(cfg, tmp_path, 2, resume=stopped.folder)
+    _ok(resumed, starts=2)
+    k = stop[0].step
+    full_steps = {e.step: e for e in full.of(StepLogged)}
+    after = [e for e in resumed.of(StepLogged) if e.step > k]
+    assert [e.step for e in after] == list(range(k + 1, 13))
+    for e in after:
+        assert (e.task_loss, e.grad_norm) == (full_steps[e.step].task_loss, full_steps[e.step].grad_norm), e.step
+    a = load_file(str(full.folder.adapter_dir / "adapter_model.safetensors"))
+    b = load_file(str(resumed.folder.adapter_dir / "adapter_model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[n], b[n]) for n in a)

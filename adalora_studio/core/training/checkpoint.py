@@ -6,9 +6,11 @@ A checkpoint folder ``checkpoints/step-000120/`` holds:
   ``save_pretrained`` writes), classifier heads in ``modules_to_save`` included;
 - ``allocator.safetensors`` - the rank allocator's ``ipt``/``exp_avg_ipt``/``exp_avg_unc`` dicts;
 - ``optimizer.pt``, ``scheduler.pt`` - their ``state_dict()``;
-- ``rng.pt`` - torch CPU and CUDA generator states;
+- ``rng.pt`` - torch CPU and CUDA generator states (of the main process; under several processes also every
+  process's, under ``processes``: each process draws its own dropout masks, so each continues its own stream);
 - ``state.json`` - step, data position, timing, the live ``rank_pattern``, last known triplet scores, Python and
-  NumPy RNG states. Written last: a folder without it is incomplete and ignored.
+  NumPy RNG states (every process's under ``process_rng``). Written last: a folder without it is incomplete and
+  ignored.
 
 The folder is built under a temporary name and renamed into place, so a crash never leaves a half checkpoint
 under a real name. Everything loads with ``weights_only=True``.
@@ -64,7 +66,14 @@ class Checkpoint:
     optimizer: dict[str, Any]
     scheduler: dict[str, Any]
     rng: dict[str, Any]
+    process_rng: list[dict[str, Any]] = field(default_factory=list)
+    """Every process's generator states when several processes saved it (index = process index); else empty."""
 
+    def rng_of(self, process_index: int) -> dict[str, Any]:
+        """The generator states process ``process_index`` resumes with: its own when saved, else the main's."""
+        if 0 <= process_index < len(self.process_rng):
+            return self.process_rng[process_index]
+        return self.rng
 
 
 def _torch_bytes(obj: Any) -> bytes:
@@ -123,11 +132,13 @@ def save_checkpoint(
     scheduler: Any,
     state: TrainState,
     keep: int | None = None,
+    process_rng: list[tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> Path:
     """Write a checkpoint of the unwrapped peft ``model`` after ``state.global_step`` steps; return its folder.
 
     Built in ``.tmp-step-N`` and renamed; an existing folder for the same step is replaced. With ``keep``, only
-    the newest ``keep`` checkpoints remain afterwards. Call on the main process only.
+    the newest ``keep`` checkpoints remain afterwards. Call on the main process only; under several processes
+    pass ``process_rng``, every process's :func:`capture_rng` (gathered, in process order).
     """
     root = Path(checkpoints_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -137,7 +148,7 @@ def save_checkpoint(
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        _write_checkpoint_files(tmp, model, optimizer, scheduler, state)
+        _write_checkpoint_files(tmp, model, optimizer, scheduler, state, process_rng or [capture_rng()])
     except BaseException:  # a full disk, or any other failure: no half-written folder stays behind
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -150,19 +161,23 @@ def save_checkpoint(
     return final
 
 
-def _write_checkpoint_files(tmp: Path, model: Any, optimizer: Any, scheduler: Any, state: TrainState) -> None:
+def _write_checkpoint_files(tmp: Path, model: Any, optimizer: Any, scheduler: Any, state: TrainState,
+                            process_rng: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
     atomic_write_bytes(tmp / "trainable.safetensors", _safetensors_bytes(trainable))
     atomic_write_bytes(tmp / "allocator.safetensors", _safetensors_bytes(allocator_tensors(model)))
     atomic_write_bytes(tmp / "optimizer.pt", _torch_bytes(optimizer.state_dict()))
     atomic_write_bytes(tmp / "scheduler.pt", _torch_bytes(scheduler.state_dict()))
-    rng_tensors, rng_plain = capture_rng()
-    atomic_write_bytes(tmp / "rng.pt", _torch_bytes(rng_tensors))
+    rng_tensors, rng_plain = process_rng[0]
+    several = len(process_rng) > 1
+    extra = {"processes": [t for t, _ in process_rng]} if several else {}
+    atomic_write_bytes(tmp / "rng.pt", _torch_bytes({**rng_tensors, **extra}))
     atomic_write_json(tmp / "state.json", {
         "format_version": FORMAT_VERSION,
         "state": asdict(state),
         "rank_pattern": live_rank_pattern(model),
         "rng": rng_plain,
+        **({"process_rng": [p for _, p in process_rng]} if several else {}),
     })
 
 
@@ -191,6 +206,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         optimizer = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
         scheduler = torch.load(path / "scheduler.pt", map_location="cpu", weights_only=True)
         rng_tensors = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
+        processes = rng_tensors.pop("processes", [])
     except FileNotFoundError as exc:
         raise RunError(f"{path}: checkpoint is incomplete ({Path(exc.filename or '').name} missing); "
                        "resume from an earlier checkpoint or start a new run") from exc
@@ -208,6 +224,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         optimizer=optimizer,
         scheduler=scheduler,
         rng={**rng_tensors, **doc.get("rng", {})},
+        process_rng=[{**t, **p} for t, p in zip(processes, doc.get("process_rng", []), strict=False)],
     )
 
 

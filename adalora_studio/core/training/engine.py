@@ -56,7 +56,7 @@ from .failures import NonFiniteLoss, all_finite, is_oom, nonfinite_message, oom_
 from .lifecycle import EngineLifecycle
 from .loop import LoopClock, TrainLoop
 from .precision import cuda_memory, skip_overflow_step
-from .processes import pattern_mismatch_message, processes_with_other_pattern
+from .processes import pattern_mismatch_message, process_rng_states, processes_with_other_pattern
 from .session import Session, ValidatedRun, build_session, run_started_event
 
 
@@ -126,7 +126,7 @@ class Engine(EngineLifecycle):
             tap=TaskLossTap(s.peft_model),
             max_norm=s.config.training.max_grad_norm or math.inf,
             clock=LoopClock(elapsed_before=state.elapsed_s, start_step=state.global_step),
-            pending_rng=s.resumed.rng if s.resumed is not None else None,
+            pending_rng=s.resumed.rng_of(s.accelerator.process_index) if s.resumed is not None else None,
         )
         s.model.train()
         try:
@@ -330,9 +330,11 @@ class Engine(EngineLifecycle):
         t0 = time.perf_counter()
         self._activity = f"the checkpoint after optimizer step {s.state.global_step}"
         s.accelerator.wait_for_everyone()
+        process_rng = process_rng_states(s.accelerator)  # each process continues its own random stream
         if self._main:
             path = save_checkpoint(s.folder.checkpoints_dir, model=s.peft_model, optimizer=s.optimizer,
-                                   scheduler=s.scheduler, state=s.state, keep=s.config.training.keep_checkpoints)
+                                   scheduler=s.scheduler, state=s.state, keep=s.config.training.keep_checkpoints,
+                                   process_rng=process_rng)
             self._last_ckpt = str(path)
             self._status("running", step=s.state.global_step, total_steps=s.plan.total_steps,
                          checkpoint=self._last_ckpt)

@@ -1,4 +1,5 @@
-"""Several processes (``accelerate launch``/torchrun): checking that every process computed the same rank pattern."""
+"""Several processes (``accelerate launch``/torchrun): checking that every process computed the same rank pattern,
+and gathering every process's generator states for a checkpoint."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def pattern_mismatch_message(step: int, processes: list[int]) -> str:
     return (f"At optimizer step {step} process(es) {', '.join(map(str, processes))} computed a different rank "
             "pattern than process 0; the saved adapter follows process 0. Check that every process uses the same "
             "data, seed and library versions.")
+
+
+def process_rng_states(accelerator: Any) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
+    """Every process's generator states (:func:`.checkpoint.capture_rng`), in process order, for the main process
+    to save; None in one process. A collective: call on every process at the same step."""
+    if accelerator.num_processes <= 1:
+        return None
+    from accelerate.utils import gather_object
+
+    from .checkpoint import capture_rng
+
+    return list(gather_object([capture_rng()]))
