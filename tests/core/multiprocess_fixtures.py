@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adalora_studio.core.config import RunConfig, save_config
-from adalora_studio.core.events import Event, EvalLogged, RanksUpdated, RunStarted, StepLogged
+from adalora_studio.core.events import EvalLogged, Event, RanksUpdated, RunStarted, StepLogged
 from adalora_studio.core.export.launch import launch_command
 from adalora_studio.core.runs import RunFolder, read_run_events
 

@@ -26,9 +26,9 @@ import pytest
 
 from adalora_studio.core.config import BudgetConfig, DataConfig, ModelConfig, RunConfig, TrainingConfig, with_section
 from adalora_studio.core.events import EvalLogged, Finished, LogMessage, RanksUpdated, RunStarted, StepLogged, Stopped
-from adalora_studio.core.paths import demo_classification_file, demo_qa_file
+from adalora_studio.core.paths import demo_classification_file
 from adalora_studio.core.training import Engine
-from tests.core.engine_fixtures import bert_config, small_instructions_jsonl, torch_single_thread  # noqa: F401
+from tests.core.engine_fixtures import bert_config, torch_single_thread  # noqa: F401
 from tests.core.multiprocess_fixtures import (
     Launched,
     adapter_rank_pattern,
