@@ -51,9 +51,30 @@ class DoctorReport:
     """The first training example as the model sees it: (text, carries loss) pieces."""
     template: str = ""
     layout: str = ""
+    doc_stride: int = 0
+    """Question answering: tokens shared by neighbouring windows."""
+    windows: tuple[tuple[int, int], ...] = ()
+    """Question answering: (windows per question, questions) over the sample."""
+    n_windows: int = 0
+    """Question answering: windows (training features) the sampled questions give."""
+    answers_lost: int = 0
+    """Question answering: sampled questions whose answer fits in no window."""
+    lost_example: str = ""
+    no_answer_windows: int = 0
+    """Question answering: windows of the sample that hold no answer."""
+    target_bins: tuple[tuple[int, int, int], ...] = ()
+    """Seq2seq: token-length histogram of the sampled targets (``bins`` holds the sources)."""
+    target_share_truncated: float = 0.0
+    empty_targets: int = 0
+    """Seq2seq: rows with an empty target, in the training and evaluation files."""
+    empty_target_example: str = ""
 
     def lines(self) -> list[str]:
         """Human-readable findings, one per line."""
+        if self.task in ("question-answering", "seq2seq"):
+            from .doctor_tasks import task_lines
+
+            return task_lines(self)
         out = [f"Doctor:  {self.sample_rows} of {self.total_rows} training rows measured; max_length "
                f"{self.max_length}; suggested max_length {self.suggested_max_length} (keeps {COVER:.0%} whole)"]
         out.append(f"Lengths: {', '.join(f'{lo}-{hi - 1}: {n}' for lo, hi, n in self.bins if n)}")
@@ -188,8 +209,17 @@ def _preview(cfg: RunConfig, table: datasets.Dataset, tokenizer: Any, resolved: 
 def run_doctor(cfg: RunConfig, tokenizer: Any, sample_rows: int = SAMPLE_ROWS) -> DoctorReport:
     """Examine the data of ``cfg`` with ``tokenizer``: lengths, truncation, balance, overlap, a rendered example.
 
-    Raises :class:`DataError` as :func:`prepare.inspect_dataset` does.
+    Raises :class:`DataError` as :func:`prepare.inspect_dataset` does, except that question-answering answers
+    fitting in no window and empty seq2seq targets are counted in the report rather than refused.
     """
+    if cfg.task == "question-answering":
+        from .doctor_tasks import qa_doctor
+
+        return qa_doctor(cfg, tokenizer, sample_rows)
+    if cfg.task == "seq2seq":
+        from .doctor_tasks import seq2seq_doctor
+
+        return seq2seq_doctor(cfg, tokenizer, sample_rows)
     return examine_dataset(cfg, tokenizer, sample_rows)[1]
 
 
@@ -197,6 +227,14 @@ def examine_dataset(cfg: RunConfig, tokenizer: Any, sample_rows: int = SAMPLE_RO
     """:func:`prepare.inspect_dataset`'s summary and the doctor's report, reading and checking the data once."""
     from .prepare import _resolve
 
+    if cfg.task == "question-answering":  # counted in windows, as the engine trains (raises as training would)
+        from .qa_prepare import count_qa_windows
+
+        report = run_doctor(cfg, tokenizer, sample_rows)
+        return count_qa_windows(cfg, tokenizer), report
+    if cfg.task == "seq2seq":
+        report = run_doctor(cfg, tokenizer, sample_rows)
+        return _resolve(cfg).summary, report  # refuses empty targets as training does, after counting them
     resolved = _resolve(cfg)
     return resolved.summary, _report(cfg, tokenizer, resolved, sample_rows)
 

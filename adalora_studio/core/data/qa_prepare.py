@@ -16,7 +16,8 @@ from .qa_tokenize import tokenize_qa
 from .squad import QAColumns, QAExample, read_qa_file
 
 
-def _split(cfg: RunConfig) -> tuple[list[QAExample], list[QAExample], QAColumns, str]:
+def split_qa(cfg: RunConfig) -> tuple[list[QAExample], list[QAExample], QAColumns, str]:
+    """The training and evaluation questions (held out by context), the columns read and the file format."""
     d = cfg.data
     if not d.train_file.strip():
         raise DataError("no training data chosen; set data.train_file to a data file")
@@ -50,7 +51,7 @@ def _summary(cfg: RunConfig, train: list[QAExample], evaluation: list[QAExample]
 
 def inspect_qa(cfg: RunConfig) -> DataSummary:
     """Read and check the questions, without a tokenizer (counts are questions, not windows)."""
-    train, evaluation, cols, fmt = _split(cfg)
+    train, evaluation, cols, fmt = split_qa(cfg)
     summary = _summary(cfg, train, evaluation, cols, fmt)
     long = sum(1 for ex in train if len(ex.context) // 4 > cfg.data.max_length)  # ~4 characters per token
     if long:
@@ -61,11 +62,24 @@ def inspect_qa(cfg: RunConfig) -> DataSummary:
     return summary
 
 
+def count_qa_windows(cfg: RunConfig, tokenizer: Any) -> DataSummary:
+    """The data summary a run will train on, counted in windows (features after doc-stride splitting), exactly as
+    :func:`prepare_qa` tokenises them, so a plan made from it has the engine's step count. Raises
+    :class:`DataError` as training would (an answer that fits in no window names its row)."""
+    train, evaluation, cols, fmt = split_qa(cfg)
+    d = cfg.data
+    train_cols = tokenize_qa(train, tokenizer, d.max_length, d.doc_stride, d.train_file, cols.answers, False)
+    eval_cols = tokenize_qa(evaluation, tokenizer, d.max_length, d.doc_stride, d.eval_file or d.train_file,
+                            cols.answers, False)
+    return _summary(cfg, train, evaluation, cols, fmt, len(train_cols["start_positions"]),
+                    len(eval_cols["start_positions"]))
+
+
 def prepare_qa(cfg: RunConfig, tokenizer: Any) -> PreparedData:
     """Training and evaluation features (windows); ``eval_examples`` holds the eval questions."""
     import datasets
 
-    train, evaluation, cols, fmt = _split(cfg)
+    train, evaluation, cols, fmt = split_qa(cfg)
     d = cfg.data
     train_cols = tokenize_qa(train, tokenizer, d.max_length, d.doc_stride, d.train_file, cols.answers, False)
     eval_cols = tokenize_qa(evaluation, tokenizer, d.max_length, d.doc_stride, d.eval_file or d.train_file,

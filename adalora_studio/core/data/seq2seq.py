@@ -47,7 +47,7 @@ def resolve_seq2seq_columns(cfg: RunConfig, table: datasets.Dataset,
 
 def resolve_seq2seq(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None, fmt: str) -> Any:
     """Columns, checks (no empty source or target, naming file/row/column) and the seeded split of a seq2seq run."""
-    from .columns import split_indices, summarise_columns
+    from .columns import summarise_columns
     from .prepare import _SAMPLE_ROWS, DataSummary, _check_filled, _require, _Resolved
 
     d, path = cfg.data, cfg.data.train_file
@@ -59,16 +59,31 @@ def resolve_seq2seq(cfg: RunConfig, train: datasets.Dataset, eval_table: dataset
         _require(table, table_path, [(source, "the training file"), (target, "the training file")])
         _check_filled(table, source, table_path, fmt, "source text")
         _check_filled(table, target, table_path, fmt, "target text (seq2seq targets cannot be empty)")
-    if eval_table is not None:
-        train_part, eval_part = train, eval_table
-    else:
-        train_idx, eval_idx = split_indices(len(train), d.eval_fraction, cfg.training.seed)
-        if not eval_idx:
-            raise DataError("has a single row; add rows or set data.eval_file", file=path)
-        train_part, eval_part = train.select(train_idx), train.select(eval_idx)
+    train_part, eval_part = split_seq2seq(cfg, train, eval_table)
     summary = DataSummary(n_train=len(train_part), n_eval=len(eval_part), source_column=source, target_column=target,
                           task=cfg.task, format=fmt)
     return _Resolved(train_part, eval_part, summary, {})
+
+
+def split_seq2seq(cfg: RunConfig, train: datasets.Dataset,
+                  eval_table: datasets.Dataset | None) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """The training and evaluation parts: the two files, or the seeded hold-out of the training file."""
+    from .columns import split_indices
+
+    if eval_table is not None:
+        return train, eval_table
+    train_idx, eval_idx = split_indices(len(train), cfg.data.eval_fraction, cfg.training.seed)
+    if not eval_idx:
+        raise DataError("has a single row; add rows or set data.eval_file", file=cfg.data.train_file)
+    return train.select(train_idx), train.select(eval_idx)
+
+
+def encode_seq2seq(tokenizer: Any, sources: Sequence[Any], targets: Sequence[Any], max_length: int) -> dict[str, Any]:
+    """``input_ids``/``attention_mask`` of the sources and ``labels`` of the targets, each cut at ``max_length``."""
+    out = dict(tokenizer([str(t) for t in sources], truncation=True, max_length=max_length))
+    out["labels"] = tokenizer(text_target=[str(t) for t in targets], truncation=True, max_length=max_length)[
+        "input_ids"]
+    return out
 
 
 def tokenize_seq2seq(cfg: RunConfig, tokenizer: Any, train: datasets.Dataset, evaluation: datasets.Dataset,
@@ -79,10 +94,7 @@ def tokenize_seq2seq(cfg: RunConfig, tokenizer: Any, train: datasets.Dataset, ev
     source, target, max_length = summary.source_column or "", summary.target_column or "", cfg.data.max_length
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
-        out = dict(tokenizer([str(t) for t in batch[source]], truncation=True, max_length=max_length))
-        out["labels"] = tokenizer(text_target=[str(t) for t in batch[target]], truncation=True,
-                                  max_length=max_length)["input_ids"]
-        return out
+        return encode_seq2seq(tokenizer, batch[source], batch[target], max_length)
 
     train_ds, eval_ds = (t.map(encode, batched=True, remove_columns=t.column_names, desc="Tokenising")
                          for t in (train, evaluation))

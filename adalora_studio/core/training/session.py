@@ -86,7 +86,7 @@ def validate_session(config: RunConfig) -> ValidatedRun:
     hardware = resolve_hardware(config.training)
     check_4bit(config, hardware.device)
     accelerator = make_accelerator(config.training, hardware)
-    report = validate_run(config, num_processes=accelerator.num_processes)
+    report = validate_run(config, num_processes=accelerator.num_processes, count_windows=False)  # replanned
     return ValidatedRun(config, hardware, report.data, report.model, report.plan, accelerator)
 
 

@@ -13,6 +13,9 @@ from ..config import RunConfig, check_config
 from .disk import check_output_folder
 
 
+_QUESTIONS_NOTE = "steps are counted from questions, not windows"
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     """What a valid config resolves to: data summary, model description and the run plan."""
@@ -36,6 +39,8 @@ class ValidationReport:
             f"Model:   {m.description}; {len(m.matrices)} adaptable matrices",
             f"Data:    {d.n_train} training rows, {d.n_eval} evaluation rows",
         ]
+        if self.config.task == "question-answering" and not any(w.startswith(_QUESTIONS_NOTE) for w in d.warnings):
+            out[-1] = f"Data:    {d.n_train} training windows, {d.n_eval} evaluation windows (the features trained on)"
         if self.config.task == "text-classification":
             out.append(f"Text:    {', '.join(d.text_columns)}; label column: {d.label_column}")
             counts = ", ".join(f"{name} ({d.label_counts.get(name, 0)})" for name in d.label_names)
@@ -68,10 +73,14 @@ class ValidationReport:
         return out
 
 
-def validate_run(cfg: RunConfig, num_processes: int = 1, doctor: bool = False) -> ValidationReport:
+def validate_run(cfg: RunConfig, num_processes: int = 1, doctor: bool = False,
+                 count_windows: bool = True) -> ValidationReport:
     """Validate ``cfg`` against its data and model (meta device, no weights). Raises StudioError subclasses.
 
     ``doctor``: also load the tokenizer and run the dataset doctor (:func:`core.data.run_doctor`) on a sample.
+    ``count_windows``: for question answering, load the tokenizer and count the training windows (features after
+    doc-stride splitting), which is what the engine trains on, so the plan's step count and budget schedule are the
+    engine's (the engine itself, which tokenises anyway, passes False and replans from its features).
     """
     from ..adalora import make_plan
     from ..data import examine_dataset, inspect_dataset
@@ -80,17 +89,33 @@ def validate_run(cfg: RunConfig, num_processes: int = 1, doctor: bool = False) -
 
     check_config(cfg)
     run_metric(cfg)  # a missing metric package stops here, saying how to install it
-    tokenizer, problem = _doctor_tokenizer(cfg) if doctor else (None, "")
+    windows = count_windows and cfg.task == "question-answering"
+    tokenizer, problem = _doctor_tokenizer(cfg) if doctor or windows else (None, "")
     report = None
-    if tokenizer is not None:
+    if tokenizer is not None and doctor:
         data, report = examine_dataset(cfg, tokenizer)  # the data is read and checked once for both
+    elif tokenizer is not None:
+        from ..data.qa_prepare import count_qa_windows
+
+        data = count_qa_windows(cfg, tokenizer)
     else:
         data = inspect_dataset(cfg)
+        if windows:
+            data = _questions_only(data, problem)
     num_labels = max(len(data.label_names), 2) if cfg.task == "text-classification" else 2
     model = describe_model(cfg.model, cfg.task, num_labels=num_labels)
     plan = make_plan(cfg, data.n_train, model, num_processes=num_processes)
     check_output_folder(cfg, plan.trainable_init)  # writable, with room for the checkpoints and the adapter
-    return ValidationReport(cfg, data, model, plan, doctor=report, doctor_problem=problem)
+    return ValidationReport(cfg, data, model, plan, doctor=report, doctor_problem=problem if doctor else "")
+
+
+def _questions_only(data: Any, problem: str) -> Any:
+    """A question-answering summary counted in questions (no tokenizer), saying the steps are a lower bound."""
+    import dataclasses
+
+    note = (f"{_QUESTIONS_NOTE}: the tokenizer could not be loaded ({problem}); the run "
+            "will take more steps if contexts are longer than data.max_length")
+    return dataclasses.replace(data, warnings=(*data.warnings, note))
 
 
 def _doctor_tokenizer(cfg: RunConfig) -> tuple[Any, str]:
