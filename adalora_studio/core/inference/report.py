@@ -35,7 +35,7 @@ def build_report(loaded: LoadedModel, rows: EvalRows, origin: str) -> dict[str, 
     if loaded.task in ("question-answering", "seq2seq"):
         from .tasks import task_report_sections
 
-        sections = task_report_sections(loaded)
+        sections = task_report_sections(loaded, rows)
     elif loaded.task == "causal-lm":
         sections = evaluate_causal(loaded, rows, batch_size=batch)
     else:

@@ -27,7 +27,9 @@ class UnseenLabelsError(DataError):
 
 @dataclass
 class EvalRows:
-    """Rows to evaluate, as text. Classification fills ``texts``/``labels``; causal LM ``texts``/``responses``."""
+    """Rows to evaluate, as text. Classification fills ``texts``/``labels``; causal LM and seq2seq
+    ``texts``/``responses``; question answering from another file ``examples``. A QA or seq2seq run's own rows are
+    left empty: the report reads them from the prepared data."""
 
     file: str
     texts: list[str] = field(default_factory=list)
@@ -37,6 +39,9 @@ class EvalRows:
     left_out: dict[str, int] = field(default_factory=dict)
     """Unseen label -> rows left out (only with ``known_labels_only``)."""
     columns: dict[str, Any] = field(default_factory=dict)
+    examples: list[Any] = field(default_factory=list)
+    """Question answering from another file: its questions (``data.squad.QAExample``). Seq2seq rows are
+    ``texts`` (sources) and ``responses`` (targets)."""
 
 
 def run_eval_rows(loaded: LoadedModel) -> EvalRows:
@@ -71,6 +76,10 @@ def file_eval_rows(loaded: LoadedModel, path: str | Path, known_labels_only: boo
     from ..data import load_table
 
     cfg = _config(loaded)
+    if cfg.task in ("question-answering", "seq2seq"):
+        from .task_rows import qa_file_rows, seq2seq_file_rows
+
+        return qa_file_rows(cfg, path) if cfg.task == "question-answering" else seq2seq_file_rows(cfg, path)
     table = load_table(path, cfg.data.format, cfg.data.delimiter)
     data = table.to_dict()
     if cfg.task == "causal-lm" and (chat := _chat_rows(cfg, path, table, data)) is not None:

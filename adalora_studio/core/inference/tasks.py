@@ -70,44 +70,76 @@ def qa_report(examples: Sequence[Any], predictions: Sequence[SpanPrediction], n_
     rows: list[dict[str, Any]] = []
     for ex, p in zip(examples, predictions, strict=True):
         f1 = max((f1_score(p.text, g, version_2) for g in (list(ex.answer_texts) or [""])), default=0.0)
-        rows.append({"id": ex.id, "question": ex.question, "answers": list(ex.answer_texts), "prediction": p.text,
+        rows.append({"id": ex.id, "row": ex.row, "question": ex.question, "answers": list(ex.answer_texts), "prediction": p.text,
                      "f1": 100.0 * f1, "score": p.score})
     rows.sort(key=lambda r: (float(r["f1"]), -float(r["score"]) if r["score"] == r["score"] else 0.0))
     return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
 
 
-def generation_report(samples: Sequence[GenerationSample], metric: str, n_worst: int = 10) -> dict[str, Any]:
-    """Corpus scores of generated ``samples`` and the ``n_worst`` of them by the metric's per-example score."""
+def generation_report(samples: Sequence[GenerationSample], metric: str, n_worst: int = 10,
+                      rows: Sequence[int] | None = None) -> dict[str, Any]:
+    """Corpus scores of generated ``samples`` and the ``n_worst`` of them by the metric's per-example score
+    (each with its file ``row`` when ``rows`` gives them)."""
     scores = generation_scores(metric, [s.prediction for s in samples], [s.reference for s in samples])
-    rows: list[dict[str, Any]] = [{"prompt": s.prompt, "reference": s.reference, "prediction": s.prediction,
-                                   "score": per_example_score(metric, s.prediction, s.reference)} for s in samples]
-    rows.sort(key=lambda r: float(r["score"]))
-    return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
+    numbers = list(rows) if rows is not None else [None] * len(samples)
+    rows_out: list[dict[str, Any]] = [
+        {**({"row": r} if r is not None else {}), "prompt": s.prompt, "reference": s.reference,
+         "prediction": s.prediction, "score": per_example_score(metric, s.prediction, s.reference)}
+        for s, r in zip(samples, numbers, strict=True)]
+    rows_out.sort(key=lambda r: float(r["score"]))
+    return {"metrics": scores, "worst": rows_out[:n_worst], "n": len(rows_out)}
 
 
-def task_report_sections(loaded: Any, n_worst: int = 10) -> dict[str, Any]:
-    """Report sections of a question-answering or seq2seq run on its own evaluation split: ``metrics`` (EM/F1, or
-    the generation metric with exact match), ``worst`` examples and ``n_rows``. Generation is greedy and capped at
+def task_report_sections(loaded: Any, rows: Any = None, n_worst: int = 10) -> dict[str, Any]:
+    """Report sections of a question-answering or seq2seq run: ``metrics`` (EM/F1, or the generation metric; eval
+    loss too for seq2seq), ``worst`` examples and ``n_rows``, on ``rows`` of another file (:class:`EvalRows`) or,
+    when they hold nothing, on the run's own evaluation split. Generation is greedy and capped at
     ``data.generation_eval_rows``, as during training."""
-    from ..data import prepare_data
     from ..metrics import metric_package_missing, resolve_metric
-    from .generation_eval import evaluate_generation
 
     cfg = loaded.config
-    data = prepare_data(cfg, loaded.tokenizer)
     metric = resolve_metric(cfg.task, cfg.data.eval_metric)
     if cfg.task == "question-answering":
+        examples = list(rows.examples) if rows is not None and rows.examples else _own(cfg, loaded).eval_examples
         d = cfg.data
         preds = [answer_question(loaded.model, loaded.tokenizer, ex.question, ex.context, max_length=d.max_length,
                                  doc_stride=d.doc_stride, max_answer_length=d.max_answer_length,
-                                 allow_null=metric == "squad_v2") for ex in data.eval_examples]
-        report = qa_report(data.eval_examples, preds, n_worst, version_2=metric == "squad_v2")
-    else:
-        if metric in ("loss", "auto") or metric_package_missing(metric):
-            metric = "exact_match"
-        _, samples = evaluate_generation(loaded.model, loaded.tokenizer, data.eval, cfg.task, metric,
-                                         cfg.data.generation_eval_rows, cfg.data.max_new_tokens,
-                                         cfg.training.batch_size)
-        report = generation_report(samples, metric, n_worst)
-    return {"metrics": report["metrics"], "worst_examples": report["worst"], "n_rows": report["n"],
-            "metric": metric}
+                                 allow_null=metric == "squad_v2") for ex in examples]
+        report = qa_report(examples, preds, n_worst, version_2=metric == "squad_v2")
+        return {"metrics": report["metrics"], "worst_examples": report["worst"], "n_rows": report["n"],
+                "metric": metric}
+    if metric in ("loss", "auto") or metric_package_missing(metric):
+        metric = "exact_match"
+    dataset = _seq2seq_rows(cfg, loaded, rows) if rows is not None and rows.texts else _own(cfg, loaded).eval
+    return _generation_sections(loaded, dataset, metric, n_worst, from_file=rows is not None and bool(rows.texts))
+
+
+def _own(cfg: Any, loaded: Any) -> Any:
+    from ..data import prepare_data
+
+    return prepare_data(cfg, loaded.tokenizer)
+
+
+def _seq2seq_rows(cfg: Any, loaded: Any, rows: Any) -> Any:
+    """Another file's (source, target) rows tokenised as training tokenises them."""
+    import datasets
+
+    from ..data.seq2seq import encode_seq2seq
+
+    return datasets.Dataset.from_dict(encode_seq2seq(loaded.tokenizer, rows.texts, rows.responses,
+                                                     cfg.data.max_length))
+
+
+def _generation_sections(loaded: Any, dataset: Any, metric: str, n_worst: int, from_file: bool) -> dict[str, Any]:
+    from .generation_eval import evaluate_generation
+    from .task_rows import seq2seq_eval_loss
+
+    cfg = loaded.config
+    _, samples = evaluate_generation(loaded.model, loaded.tokenizer, dataset, cfg.task, metric,
+                                     cfg.data.generation_eval_rows, cfg.data.max_new_tokens, cfg.training.batch_size)
+    report = generation_report(samples, metric, n_worst, rows=range(1, len(samples) + 1) if from_file else None)
+    metrics = dict(report["metrics"])
+    if cfg.task == "seq2seq":
+        metrics["eval_loss"] = seq2seq_eval_loss(loaded, dataset, cfg.training.batch_size)
+    return {"metrics": metrics, "worst_examples": report["worst"], "n_rows": report["n"], "metric": metric,
+            "rows_scored_by_loss": len(dataset)}

@@ -183,7 +183,8 @@ class ReportView(QWidget):
         self.headline.setText(" &nbsp; ".join(f"<b>{k}</b> {v:.2f}" for k, v in report["metrics"].items()))
         worst = report.get("worst_examples", [])
         columns = [k for k in (worst[0] if worst else {}) if k != "id"]
-        table = _table([c.replace("_", " ").capitalize() for c in columns], [[w[c] for c in columns] for w in worst])
+        table = _table([c.replace("_", " ").capitalize() for c in columns], [[_cell(w[c]) for c in columns]
+                                                                              for w in worst])
         texts = {i for i, c in enumerate(columns) if not isinstance(worst[0][c], (int, float))} if worst else set()
         self.tabs.addTab(_wrapped(table, texts), "Worst examples")
 
@@ -246,6 +247,11 @@ class ReportView(QWidget):
                                               "Data (*.csv *.tsv *.json *.jsonl *.parquet)")
         if path:
             self.evaluate_requested.emit(self.run_dir, path)
+
+
+def _cell(value: Any) -> Any:
+    """A worst-example cell: answer lists joined, anything else as it is (the table formats numbers)."""
+    return " | ".join(map(str, value)) if isinstance(value, list) else value
 
 
 def confirm_unseen(parent: QWidget, message: str) -> bool:
