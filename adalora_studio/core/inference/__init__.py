@@ -19,10 +19,20 @@ from .partners import ab_partners
 from .report import build_report, evaluate_run, latest_report, report_files, write_report
 from .report_svg import confusion_svg, reliability_svg
 from .rows import EvalRows, UnseenLabelsError, file_eval_rows, run_eval_rows
-from .tasks import answer_question, generate_text, generation_report, qa_report, task_report_sections
+from .tasks import (
+    answer_loaded,
+    answer_question,
+    generate_text,
+    generation_report,
+    qa_report,
+    target_loaded,
+    task_report_sections,
+)
 
 __all__ = [
     "answer_question",
+    "answer_loaded",
+    "target_loaded",
     "generate_text",
     "qa_report",
     "generation_report",

@@ -62,6 +62,33 @@ def generate_text(model: Any, tokenizer: Any, text: str, task: str, *, max_lengt
     return str(tokenizer.decode(out, skip_special_tokens=True)).strip()
 
 
+def answer_loaded(loaded: Any, question: str, context: str, base: bool = False) -> SpanPrediction:
+    """:func:`answer_question` with a loaded run's window settings; ``base`` switches the adapter off (the base
+    model's answer, for base-vs-tuned comparisons)."""
+    import contextlib
+
+    from ..adalora import adapter_disabled
+
+    d = loaded.config.data if loaded.config is not None else None
+    kwargs = {"max_length": d.max_length, "doc_stride": d.doc_stride, "max_answer_length": d.max_answer_length,
+              "allow_null": d.eval_metric == "squad_v2"} if d is not None else {}
+    with adapter_disabled(loaded.model) if base else contextlib.nullcontext():
+        return answer_question(loaded.model, loaded.tokenizer, question, context, **kwargs)
+
+
+def target_loaded(loaded: Any, source: str, max_new_tokens: int, base: bool = False) -> str:
+    """The greedy seq2seq target of ``source`` from a loaded run (cut at its max_length); ``base`` switches the
+    adapter off."""
+    import contextlib
+
+    from ..adalora import adapter_disabled
+
+    max_length = loaded.config.data.max_length if loaded.config is not None else 512
+    with adapter_disabled(loaded.model) if base else contextlib.nullcontext():
+        return generate_text(loaded.model, loaded.tokenizer, source, "seq2seq", max_length=max_length,
+                             max_new_tokens=max_new_tokens)
+
+
 def qa_report(examples: Sequence[Any], predictions: Sequence[SpanPrediction], n_worst: int = 10,
               version_2: bool = False) -> dict[str, Any]:
     """EM/F1 of ``predictions`` (one per ``QAExample``) and the ``n_worst`` questions by F1 (then by score)."""

@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 from .classify_view import ClassifyView
 from .generate_view import GenerateView
 from .jobs import PlaygroundJobs
+from .task_views import BASE_CHOICE
 
-BASE_CHOICE = "__base__"
+_COMPARABLE_BASE = ("question-answering", "seq2seq")
+"""Tasks whose "Compare with" offers nothing (one side), the base model, or another run."""
 
 
 class PlaygroundPage(QWidget):
@@ -49,7 +51,7 @@ class PlaygroundPage(QWidget):
         top.addWidget(self.run_combo, 2)
         top.addWidget(self.open_button)
         top.addWidget(QLabel("Compare with:"))
-        top.addWidget(self.other_combo, 1)
+        top.addWidget(self.other_combo, 2)
         top.addWidget(self.refresh_button)
         top.addWidget(self.back_button)
         self.classify = ClassifyView()
@@ -111,6 +113,8 @@ class PlaygroundPage(QWidget):
         self.other_combo.clear()
         self.other_combo.addItem("Base model" if task == "causal-lm" else "— none —",
                                  BASE_CHOICE if task == "causal-lm" else None)
+        if task in _COMPARABLE_BASE:
+            self.other_combo.addItem("Base model (adapter off)", BASE_CHOICE)
         mine = self.current["path"] if self.current else None
         for name, path, run_task in self._runs:
             if path != mine and run_task == task:
