@@ -49,3 +49,44 @@ def test_dataset_page_shows_separator_and_doctor_without_blocking(qtbot, worker,
     assert page.state.config.data.delimiter == ","
     page.format_options.delimiter.setCurrentIndex(0)  # auto again
     qtbot.waitUntil(lambda: wizard.problem() is None, timeout=SLOW_MS)
+
+
+@pytest.mark.parametrize("task", ["question-answering", "seq2seq"])
+def test_dataset_page_doctor_for_the_new_tasks(qtbot, worker, task: str, tiny_bert_dir: Path,  # noqa: ANN001
+                                               tiny_t5_dir: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from adalora_studio.core.config import ModelConfig
+    from adalora_studio.core.data import run_doctor
+    from adalora_studio.core.model import load_tokenizer
+    from adalora_studio.core.paths import demo_causal_lm_file, demo_qa_file
+
+    qa = task == "question-answering"
+    model = ModelConfig(source="folder", path=str(tiny_bert_dir if qa else tiny_t5_dir))
+    data = ({"train_file": str(demo_qa_file()), "format": "jsonl", "max_length": 64, "doc_stride": 16} if qa else
+            {"train_file": str(demo_causal_lm_file()), "format": "jsonl", "source_column": "prompt",
+             "target_column": "response", "max_length": 16})
+    cfg = with_section(demo_config().replace(task=task, model=model), "data", **data)
+    wizard = Wizard(worker, cfg)
+    qtbot.addWidget(wizard)
+    wizard.resize(1200, 900)
+    wizard.show()
+    wizard.go_to(1)
+    doctor = wizard.dataset_page.doctor_view
+    qtbot.waitUntil(lambda: doctor.report is not None, timeout=SLOW_MS)
+    expected = run_doctor(wizard.state.config, load_tokenizer(model))
+    assert doctor.report == expected
+    text = doctor.figures.text()
+    if qa:
+        assert f"<b>{expected.n_windows:,}</b> windows for {expected.sample_rows:,} questions" in text
+        assert expected.n_windows > expected.sample_rows and "answers fit in no window" in text
+        assert doctor.histogram.getAxis("bottom").labelText == "question + context tokens"
+    else:
+        assert "of targets" in text and "empty targets" in text and len(doctor.histogram.second.opts["x"]) > 0
+    path = tmp_path / f"doctor-{task}.png"
+    wizard.resize(1200, 1500)  # room for every line of the doctor
+    qtbot.wait(200)
+    assert doctor.grab().save(str(path))
+    if os.environ.get("STUDIO_PNG_DIR"):
+        shutil.copy(path, Path(os.environ["STUDIO_PNG_DIR"]) / f"newtasks-doctor-{task}.png")

@@ -53,17 +53,34 @@ class LengthHistogram(pg.PlotWidget):
         self.setLabel("left", "rows in sample")
         self.bars = pg.BarGraphItem(x=[], height=[], width=1, brush=pg.mkBrush(38, 139, 210, 170))
         self.addItem(self.bars)
+        self.second = pg.BarGraphItem(x=[], height=[], width=1, brush=pg.mkBrush(211, 54, 130, 150))
+        self.addItem(self.second)
+        self.legend = self.addLegend(offset=(-10, 8), labelTextColor=fg)
         dashed = pg.mkPen((220, 50, 47), width=2, style=Qt.PenStyle.DashLine)
         self.limit = pg.InfiniteLine(angle=90, movable=False, pen=dashed, label="max_length",
                                      labelOpts={"position": 0.97, "color": (220, 50, 47), "anchors": [(0, 0), (0, 0)]})
         self.addItem(self.limit)
 
-    def show_bins(self, bins: Any, max_length: int) -> None:
-        """Draw (low, high, count) bins and the max_length line."""
+    def show_bins(self, bins: Any, max_length: int, second: Any = (), names: tuple[str, str] = ("", "")) -> None:
+        """Draw (low, high, count) bins and the max_length line; ``second`` bins (seq2seq targets) beside them,
+        each set named in a legend when ``names`` are given."""
         lows = np.array([lo for lo, _hi, _n in bins], dtype=float)
         highs = np.array([hi for _lo, hi, _n in bins], dtype=float)
         counts = np.array([n for _lo, _hi, n in bins], dtype=float)
-        self.bars.setOpts(x=(lows + highs) / 2, height=counts, width=(highs - lows) * 0.92)
+        share = 0.46 if len(second) else 0.92
+        self.bars.setOpts(x=lows + (highs - lows) * (0.27 if len(second) else 0.5), height=counts,
+                          width=(highs - lows) * share)
+        lo2 = np.array([lo for lo, _hi, _n in second], dtype=float)
+        hi2 = np.array([hi for _lo, hi, _n in second], dtype=float)
+        n2 = np.array([n for _lo, _hi, n in second], dtype=float)
+        self.second.setOpts(x=lo2 + (hi2 - lo2) * 0.73, height=n2, width=(hi2 - lo2) * share)
+        self.legend.clear()
+        if names[0]:
+            self.legend.addItem(self.bars, names[0])
+        if names[1] and len(second):
+            self.legend.addItem(self.second, names[1])
+        if len(second):
+            highs, counts = np.concatenate([highs, hi2]), np.concatenate([counts, n2])
         self.limit.setValue(max_length)
         right = max(float(highs.max()) if len(highs) else 1.0, max_length * 1.22)  # room for the line's label
         self.setXRange(0, right * 1.02, padding=0)
@@ -133,6 +150,11 @@ class DataDoctorView(QGroupBox):
             self.use_suggested.setVisible(False)
             return
         self.report = report
+        if report.task in ("question-answering", "seq2seq"):
+            self._show_task_report(report)
+            return
+        self.histogram.setLabel("bottom", "tokens per example")
+        self.histogram.setLabel("left", "rows in sample")
         self.histogram.show_bins(report.bins, report.max_length)
         self.status.setText(f"{report.sample_rows:,} of {report.total_rows:,} training rows measured"
                             + (f"; template: {report.template}" if report.template else "") + ".")
@@ -157,3 +179,23 @@ class DataDoctorView(QGroupBox):
         self.example_title.setText("One training example, exactly as the model sees it:" if causal else
                                    f"One training input, exactly as the model sees it (cut at {report.max_length} "
                                    "tokens; the label is given apart):")
+
+    def _show_task_report(self, report: Any) -> None:
+        """Question answering: windows per question and answers lost; seq2seq: sources and targets, empty ones."""
+        from .doctor_task_lines import task_figures
+
+        qa = report.task == "question-answering"
+        self.histogram.setLabel("bottom", "question + context tokens" if qa else "tokens per source / target")
+        self.histogram.setLabel("left", "questions in sample" if qa else "rows in sample")
+        self.histogram.show_bins(report.bins, report.max_length, () if qa else report.target_bins,
+                                 ("", "") if qa else ("source", "target"))
+        what = "questions" if qa else "rows"
+        self.status.setText(f"{report.sample_rows:,} of {report.total_rows:,} training {what} measured.")
+        self.figures.setText("<br>".join(task_figures(report)))
+        self.use_suggested.setText(f"Use max_length {report.suggested_max_length}")
+        self.use_suggested.setVisible(report.suggested_max_length != report.max_length)
+        self.example.setHtml(render_html(report.preview))
+        self.legend.setVisible(False)
+        self.example_title.setText(
+            "One training window, exactly as the model sees it (the answer span highlighted):" if qa else
+            f"One training pair, as the model sees it (cut at {report.max_length} tokens; target highlighted):")
