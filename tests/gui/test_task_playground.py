@@ -11,10 +11,10 @@ import pytest
 
 from adalora_studio.core.config import TrainingConfig
 from adalora_studio.core.events import Finished
+from adalora_studio.core.paths import demo_qa_file
 from adalora_studio.core.training import Engine
 from adalora_studio.gui.worker import TorchWorker
 from tests.core.engine_fixtures import small_instructions_jsonl, torch_single_thread  # noqa: F401
-from adalora_studio.core.paths import demo_qa_file
 from tests.core.test_new_tasks_engine import qa_config
 from tests.core.test_seq2seq_engine import seq2seq_config
 

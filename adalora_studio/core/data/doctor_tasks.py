@@ -43,7 +43,10 @@ def qa_windows(examples: Sequence[QAExample], tokenizer: Any, max_length: int,
     """
     from .qa_tokenize import _token_span
 
-    lengths, windows, found, empty = [], [], [], 0
+    lengths: list[int] = []
+    windows: list[int] = []
+    found: list[bool] = []
+    empty = 0
     for lo in range(0, len(examples), _BATCH):
         batch = list(examples[lo:lo + _BATCH])
         full = tokenizer([e.question for e in batch], [e.context for e in batch], truncation=False)["input_ids"]
@@ -110,7 +113,8 @@ def qa_doctor(cfg: RunConfig, tokenizer: Any, sample_rows: int) -> DoctorReport:
     n = max(1, len(lengths))
     return DoctorReport(
         task=cfg.task, sample_rows=len(sample), total_rows=len(train), max_length=d.max_length,
-        doc_stride=d.doc_stride, bins=_histogram(lengths, d.max_length), share_truncated=sum(x > d.max_length for x in lengths) / n,
+        doc_stride=d.doc_stride, bins=_histogram(lengths, d.max_length),
+        share_truncated=sum(x > d.max_length for x in lengths) / n,
         share_dropped=len(lost) / n, suggested_max_length=_cap(suggest_max_length(lengths), tokenizer),
         duplicates=len(dups), duplicate_example=dups[0].question if dups else "",
         preview=tuple(_qa_preview(sample[0], tokenizer, d.max_length, d.doc_stride)) if sample else (),
@@ -147,15 +151,16 @@ def seq2seq_doctor(cfg: RunConfig, tokenizer: Any, sample_rows: int) -> DoctorRe
     tgt = [len(x) for x in tokenizer(text_target=texts[target], truncation=False)["input_ids"]]
     duplicates, example = count_duplicates(train_part, eval_part, [source])
     n, m = max(1, len(src)), d.max_length
+    top = max([m, *src, *tgt])  # one set of bins for sources and targets, drawn side by side
     preview: list[Segment] = []
     if len(sample):
         enc = tokenizer(texts[source][:1], text_target=texts[target][:1], truncation=True, max_length=m)
         preview = [(tokenizer.decode(enc["input_ids"][0]) + "  →  ", False), (tokenizer.decode(enc["labels"][0]), True)]
     return DoctorReport(
-        task=cfg.task, sample_rows=len(src), total_rows=len(train_part), max_length=m, bins=_histogram(src, m),
+        task=cfg.task, sample_rows=len(src), total_rows=len(train_part), max_length=m, bins=_histogram(src, top),
         share_truncated=sum(x > m for x in src) / n, share_dropped=0.0,
         suggested_max_length=_cap(suggest_max_length([*src, *tgt]), tokenizer), duplicates=duplicates,
-        duplicate_example=example, preview=tuple(preview), target_bins=_histogram(tgt, m),
+        duplicate_example=example, preview=tuple(preview), target_bins=_histogram(tgt, top),
         target_share_truncated=sum(x > m for x in tgt) / n, empty_targets=len(empty),
         empty_target_example=empty[0] if empty else "",
     )

@@ -84,9 +84,8 @@ def seq2seq_eval_loss(loaded: Any, dataset: Any, batch_size: int) -> float:
     import torch
     import torch.nn.functional as F
 
-    from ..data.seq2seq import seq2seq_collator
-
     from ..adalora import unwrap_base
+    from ..data.seq2seq import seq2seq_collator
 
     collate = seq2seq_collator(loaded.tokenizer)
     device = next(loaded.model.parameters()).device

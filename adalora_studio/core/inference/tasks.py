@@ -97,8 +97,8 @@ def qa_report(examples: Sequence[Any], predictions: Sequence[SpanPrediction], n_
     rows: list[dict[str, Any]] = []
     for ex, p in zip(examples, predictions, strict=True):
         f1 = max((f1_score(p.text, g, version_2) for g in (list(ex.answer_texts) or [""])), default=0.0)
-        rows.append({"id": ex.id, "row": ex.row, "question": ex.question, "answers": list(ex.answer_texts), "prediction": p.text,
-                     "f1": 100.0 * f1, "score": p.score})
+        rows.append({"id": ex.id, "row": ex.row, "question": ex.question, "answers": list(ex.answer_texts),
+                     "prediction": p.text, "f1": 100.0 * f1, "score": p.score})
     rows.sort(key=lambda r: (float(r["f1"]), -float(r["score"]) if r["score"] == r["score"] else 0.0))
     return {"metrics": scores, "worst": rows[:n_worst], "n": len(rows)}
 

@@ -12,7 +12,6 @@ from typing import Any
 from ..config import RunConfig, check_config
 from .disk import check_output_folder
 
-
 _QUESTIONS_NOTE = "steps are counted from questions, not windows"
 
 

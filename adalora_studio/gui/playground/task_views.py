@@ -2,8 +2,9 @@
 
 QA: a context and a question give the answer span, highlighted in the context, with its score and probability.
 Seq2seq: a source gives the generated target (greedy). Both show two sides when "Compare with" names another run
-of the task (A/B) or the base model (base vs tuned), each answered by its own worker job. The jobs run in the TorchWorker thread and return plain
-dicts; the views only show them. :func:`attach_task_views` adds both views to a :class:`PlaygroundPage`.
+of the task (A/B) or the base model (base vs tuned), each answered by its own worker job. The jobs run in the
+TorchWorker thread and return plain dicts; the views only show them. :func:`attach_task_views` adds both views
+to a :class:`PlaygroundPage`.
 """
 
 from __future__ import annotations
