@@ -128,15 +128,17 @@ def test_qa_and_seq2seq_views(qtbot, worker, task_runs, tmp_path: Path) -> None:
 
 def test_report_dialog_evaluates_a_qa_run_on_another_file(qtbot, worker, task_runs, tmp_path: Path) -> None:  # noqa: ANN001
     from adalora_studio.core.inference import report_files
-    from adalora_studio.gui.dashboard.report_view import ReportDialog
+    from adalora_studio.gui.dashboard.report_view import ReportEvaluator, ReportView
 
     run = task_runs["qa"]
     before = len(report_files(run))
     lines = [json.loads(x) for x in demo_qa_file().read_text(encoding="utf-8").splitlines()[300:306]]
     other = tmp_path / "other.jsonl"
     other.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
-    dialog = ReportDialog(worker, run)
-    qtbot.addWidget(dialog)
+    view = ReportView()
+    qtbot.addWidget(view)
+    assert view.load_run(run)
+    dialog = ReportEvaluator(lambda: worker, view)
     job = dialog.evaluate(run, str(other))
     with qtbot.waitSignal(job.succeeded, timeout=60_000):
         pass
@@ -153,8 +155,8 @@ def test_report_dialog_evaluates_a_qa_run_on_another_file(qtbot, worker, task_ru
     text = dialog.view.title.text()
     assert "Evaluation failed" in text and "bad.jsonl" in text and "row 2" in text and "answers" in text
     assert len(report_files(run)) == before + 1
-    dialog.resize(1000, 600)
-    _save(dialog, "newtasks-report-qa-other-file.png", tmp_path)
+    view.resize(1000, 600)
+    _save(view, "newtasks-report-qa-other-file.png", tmp_path)
 
 
 def test_report_view_shows_task_reports(qtbot, task_runs, tmp_path: Path) -> None:  # noqa: ANN001
