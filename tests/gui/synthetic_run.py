@@ -33,8 +33,13 @@ MODULES = {
 
 def synthetic_events(total_steps: int = 60, n_layers: int = 3, init_r: int = 12, target_r: int = 8,
                      tinit: int = 6, tfinal: int = 12, delta_t: int = 5, eval_every: int = 20,
-                     stop_at: int | None = None, run_dir: str = "/tmp/runs/synthetic", seed: int = 0) -> list[Event]:
-    """Events of a whole run (``stop_at``: end with Stopped at that step instead of Finished)."""
+                     stop_at: int | None = None, run_dir: str = "/tmp/runs/synthetic", seed: int = 0,
+                     skipped_at: tuple[int, ...] = (), cuda: bool = False) -> list[Event]:
+    """Events of a whole run (``stop_at``: end with Stopped at that step instead of Finished).
+
+    ``skipped_at``: optimizer steps the fp16 gradient scaler skipped (a warning each, and the count on every
+    later StepLogged, as the engine logs them); ``cuda``: a CUDA fp16 run whose steps carry allocated and peak
+    CUDA memory."""
     rng = random.Random(seed)
     names = [(layer, t) for layer in range(n_layers) for t in TYPES]
     n = len(names)
@@ -42,20 +47,27 @@ def synthetic_events(total_steps: int = 60, n_layers: int = 3, init_r: int = 12,
     t0 = 1_700_000_000.0
     events: list[Event] = [RunStarted(
         run_dir=run_dir, config={"name": "synthetic"}, total_steps=total_steps, steps_per_epoch=total_steps // 2,
-        device="cpu", precision="fp32", model_params=22_700_000, trainable_init=init_r * n * 768,
-        trainable_target=target_r * n * 768, n_matrices=n, init_r=init_r, target_r=target_r, tinit_steps=tinit,
+        device="cuda" if cuda else "cpu", precision="fp16" if cuda else "fp32", model_params=22_700_000,
+        trainable_init=init_r * n * 768, trainable_target=target_r * n * 768, n_matrices=n, init_r=init_r, target_r=target_r, tinit_steps=tinit,
         tfinal_steps=tfinal, delta_t=delta_t, n_train=480, n_eval=60, label_names=("billing", "bug", "other"),
         time=t0)]
     ranks = {key: init_r for key in names}
     events.append(_snapshot(0, init_r * n, "warm-up", ranks, names, init_r, rng, t0))
     end = stop_at if stop_at is not None else total_steps
+    skipped = 0
     for step in range(1, end + 1):
         t = t0 + step * 0.1
+        if step in skipped_at:
+            skipped += 1
+            events.append(LogMessage(level="warning", message=f"Optimizer step {step} skipped: inf/NaN gradients "
+                                     f"under fp16 ({skipped} skipped so far).", time=t))
+        memory = ({"cuda_memory_mb": 900.0 + 40 * math.sin(step / 3), "cuda_peak_mb": 1400.0 + min(step, 20) * 5.0}
+                  if cuda else {})
         loss = 1.1 * math.exp(-step / (total_steps / 3)) + 0.15 + 0.08 * rng.random()
         lr = 5e-4 * min(1.0, step / 4) * (1 - step / (total_steps + 1))
         events.append(StepLogged(step=step, epoch=step / (total_steps / 2), task_loss=loss, orth_loss=0.01, lr=lr,
                                  grad_norm=0.5, samples_per_s=160.0, elapsed_s=step * 0.1,
-                                 eta_s=(total_steps - step) * 0.1, time=t))
+                                 eta_s=(total_steps - step) * 0.1, skipped_steps=skipped, time=t, **memory))
         index = step - 1
         budget = scheduled_budget(index, init_r * n, target_r * n, tinit, tfinal, total_steps)[0]
         masks = index > tinit and (index > total_steps - tfinal or index % delta_t == 0)

@@ -18,6 +18,7 @@ from .curves import CurvesView
 from .finish_panel import FinishPanel
 from .insights import InsightsPanel
 from .log_pane import LogPane
+from .memory_plot import MemoryPlot
 from .plot_export import save_plots
 from .progress import ProgressView
 from .rank_bars import RankBarsView
@@ -94,6 +95,7 @@ class Dashboard(QWidget):
     def _build(self) -> None:
         self.progress = ProgressView()
         self.curves = CurvesView()
+        self.memory_plot = MemoryPlot()  # CUDA runs only
         self.rank_bars = RankBarsView()
         self.heatmap = RankHeatmapView()
         self.slider = SnapshotSlider()
@@ -109,8 +111,13 @@ class Dashboard(QWidget):
         ranks_layout.setContentsMargins(0, 0, 0, 0)
         ranks_layout.addWidget(ranks, 1)
         ranks_layout.addWidget(self.slider)
+        curves_box = QWidget()
+        curves_layout = QVBoxLayout(curves_box)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addWidget(self.curves, 1)
+        curves_layout.addWidget(self.memory_plot)
         plots = QSplitter(Qt.Orientation.Horizontal)
-        plots.addWidget(self.curves)
+        plots.addWidget(curves_box)
         plots.addWidget(ranks_box)
         plots.setStretchFactor(0, 5)
         plots.setStretchFactor(1, 4)
@@ -216,6 +223,7 @@ class Dashboard(QWidget):
         self.replaying = False
         self.state.reset()
         self.curves.clear()
+        self.memory_plot.clear()
         self.rank_bars.clear()
         self.heatmap.clear()
         self.insights.clear()
@@ -259,6 +267,7 @@ class Dashboard(QWidget):
             return
         if PART_CURVES in parts:
             self.curves.refresh(self.state)
+            self.memory_plot.refresh(self.state)
         if PART_RANKS in parts:
             self.slider.set_count(len(self.state.snapshots))
             self._show_snapshot()
@@ -323,6 +332,8 @@ class Dashboard(QWidget):
         """Write every plot as PNG and SVG into ``folder``; returns the files."""
         self.redraw()
         plots = {**self.curves.plots, "rank_bars": self.rank_bars.widget.ci, "rank_heatmap": self.heatmap.widget.ci}
+        if self.state.memory.has_cuda:
+            plots["cuda_memory"] = self.memory_plot.plot
         files = save_plots(plots, Path(folder))
         self.plots_exported.emit(files)
         return files

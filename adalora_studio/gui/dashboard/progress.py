@@ -1,4 +1,9 @@
-"""The run's status line: state, progress bar (step/total), ETA, samples/s, device and memory, Stop/Resume."""
+"""The run's status line: state, progress bar (step/total), ETA, samples/s, device and memory, Stop/Resume.
+
+Two labels come from the run's events, so they are right for a replay and for a run in other processes too:
+the optimizer steps the fp16 gradient scaler skipped (shown only when there are some) and CUDA memory, allocated
+and peak (shown only for a CUDA run).
+"""
 
 from __future__ import annotations
 
@@ -63,6 +68,27 @@ def process_rss_bytes() -> int | None:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def cuda_text(state: DashboardState) -> str:
+    """``CUDA 812 MB · peak 1.4 GB`` from the run's newest step ('' when its steps carry no CUDA memory)."""
+    memory = state.memory
+    if not memory.has_cuda:
+        return ""
+    now = memory.allocated_mb.last() * 2**20
+    return f"CUDA {format_bytes(now)} · peak {format_bytes(memory.peak * 2**20)}"
+
+
+def skipped_text(state: DashboardState) -> str:
+    """``3 steps skipped (fp16)`` ('' when none was skipped)."""
+    n = state.memory.skipped_steps
+    return f"⚠ {n} step{'' if n == 1 else 's'} skipped (fp16)" if n else ""
+
+
+def ram_in_use() -> str:
+    """``RAM 812 MB``: resident memory of this process."""
+    rss = process_rss_bytes()
+    return f"RAM {format_bytes(rss)}" if rss is not None else "RAM –"
+
+
 def memory_in_use(device: str) -> str:
     """What the run's device holds: torch's CUDA allocation on a GPU (never imports torch), else process RSS."""
     torch = sys.modules.get("torch")
@@ -73,8 +99,7 @@ def memory_in_use(device: str) -> str:
             return f"GPU {format_bytes(allocated)} (reserved {format_bytes(reserved)})"
         except RuntimeError:
             pass
-    rss = process_rss_bytes()
-    return f"RAM {format_bytes(rss)}" if rss is not None else "RAM –"
+    return ram_in_use()
 
 
 class ProgressView(QWidget):
@@ -94,6 +119,13 @@ class ProgressView(QWidget):
         self.speed_label = QLabel()
         self.device_label = QLabel()
         self.memory_label = QLabel()
+        self.cuda_label = QLabel()
+        self.cuda_label.setToolTip("CUDA memory the run holds now, and its peak so far (from the run's steps)")
+        self.skipped_label = QLabel()
+        self.skipped_label.setStyleSheet("QLabel { color: #9a6700; font-weight: bold; }")
+        self.skipped_label.setToolTip("Optimizer steps the fp16 gradient scaler skipped after inf/NaN gradients; "
+                                      "each was retried with the next batch, so the run still makes every update. "
+                                      "The log says when.")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current optimizer step and save a checkpoint you can resume")
         self.resume_button = QPushButton("Resume")
@@ -104,7 +136,8 @@ class ProgressView(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.state_label)
         layout.addWidget(self.bar, 1)
-        for label in (self.eta_label, self.speed_label, self.device_label, self.memory_label):
+        for label in (self.eta_label, self.speed_label, self.device_label, self.memory_label, self.cuda_label,
+                      self.skipped_label):
             layout.addWidget(label)
         layout.addWidget(self.stop_button)
         layout.addWidget(self.resume_button)
@@ -143,6 +176,10 @@ class ProgressView(QWidget):
             self.speed_label.setText(f"avg {average:.1f} samples/s" if last and math.isfinite(average) else "")
         started = state.started
         self.device_label.setText(f"{started.device} · {started.precision}" if started else "")
+        for label, text in ((self.cuda_label, cuda_text(state)), (self.skipped_label, skipped_text(state))):
+            if label.text() != text:
+                label.setText(text)
+            label.setVisible(bool(text))
         if not running:
             self._stopping = False
             self.stop_button.setText("Stop")
@@ -152,4 +189,7 @@ class ProgressView(QWidget):
     def refresh_memory(self, state: DashboardState) -> None:
         """Update the memory label (called about once a second, not on every redraw)."""
         started = state.started
-        self.memory_label.setText(memory_in_use(started.device) if started else "")
+        if started is None:
+            self.memory_label.setText("")
+        else:  # CUDA memory from the events is in its own label; then this one shows RAM only
+            self.memory_label.setText(ram_in_use() if state.memory.has_cuda else memory_in_use(started.device))

@@ -27,7 +27,9 @@ from ...core.events import (
     StepLogged,
     Stopped,
 )
+from .memory_track import MemoryTrack
 from .pace import Pace
+from .state_arrays import GrowingArray
 
 STATUS_EMPTY = "empty"
 STATUS_RUNNING = "running"
@@ -47,38 +49,6 @@ PART_PROGRESS = "progress"
 PART_LOG = "log"
 PART_FINISH = "finish"
 ALL_PARTS = frozenset({PART_CURVES, PART_RANKS, PART_PROGRESS, PART_LOG, PART_FINISH})
-
-
-class GrowingArray:
-    """A preallocated 1-D float array that doubles its capacity when full; ``view()`` never copies."""
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self._data = np.empty(max(16, capacity), dtype=np.float64)
-        self._n = 0
-
-    def append(self, value: float) -> None:
-        """Add one value (amortised O(1))."""
-        if self._n == self._data.shape[0]:
-            grown = np.empty(self._data.shape[0] * 2, dtype=np.float64)
-            grown[: self._n] = self._data[: self._n]
-            self._data = grown
-        self._data[self._n] = value
-        self._n += 1
-
-    def truncate(self, n: int) -> None:
-        """Keep the first ``n`` values."""
-        self._n = max(0, min(n, self._n))
-
-    def view(self) -> np.ndarray:
-        """The values so far (a view: valid until the next append)."""
-        return self._data[: self._n]
-
-    def last(self, default: float = math.nan) -> float:
-        """The newest value, or ``default`` when empty."""
-        return float(self._data[self._n - 1]) if self._n else default
-
-    def __len__(self) -> int:
-        return self._n
 
 
 @dataclass(frozen=True)
@@ -129,6 +99,8 @@ class DashboardState:
         self.held_total = GrowingArray(256)
         self.checkpoints: list[CheckpointSaved] = []
         self.logs: list[LogLine] = []
+        self.memory = MemoryTrack()
+        """CUDA memory per step and the fp16 scaler's skipped steps."""
         self.n_events = 0
         self.generation = getattr(self, "generation", 0) + 1
         """Changes whenever arrays are cut (reset, resume): views then redraw everything."""
@@ -193,6 +165,7 @@ class DashboardState:
             self.logs = kept_logs
         else:
             self._trim_after(resumed)
+            self.memory.new_session()
         self.started = event
         self.pace.restart()
         self.status = STATUS_RUNNING
@@ -209,6 +182,7 @@ class DashboardState:
         self.orth_loss.append(event.orth_loss)
         self.lr.append(event.lr)
         self.loss_ema.append(self._next_ema(event.task_loss))
+        self.memory.add(event)
         self.dirty.update((PART_CURVES, PART_PROGRESS))
 
     def _next_ema(self, value: float) -> float:
@@ -254,6 +228,7 @@ class DashboardState:
         self.held_steps.truncate(n_held)
         self.held_total.truncate(n_held)
         self.checkpoints = [c for c in self.checkpoints if c.step <= step]
+        self.memory.trim_after(step)
 
     # ------------------------------------------------------------------ reading
 
