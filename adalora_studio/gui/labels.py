@@ -50,6 +50,9 @@ FIELD_LABELS: dict[str, str] = {
     "training.log_every": "Log every",
     "training.device": "Device",
     "training.precision": "Precision",
+    "training.gradient_checkpointing": "Gradient checkpointing",
+    "training.processes": "Processes / GPUs",
+    "model.load_in_4bit": "4-bit base",
 }
 
 _KEY = re.compile(r"\b(?:(?:model|data|budget|training)\.[a-z_0-9]+|name|task|output_dir)\b")

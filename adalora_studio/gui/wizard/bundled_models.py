@@ -21,8 +21,9 @@ CAUSAL_LM_MISSING = ("The bundled causal LM (SmolLM2-135M-Instruct) is not insta
 
 
 def bundled_model_for(task: str, old: ModelConfig | None = None) -> ModelConfig:
-    """The ModelConfig of the bundled model for ``task`` (keeping ``old``'s safety switches)."""
-    keep = {"allow_pickle": old.allow_pickle, "trust_remote_code": old.trust_remote_code} if old else {}
+    """The ModelConfig of the bundled model for ``task`` (keeping ``old``'s safety switches and 4-bit choice)."""
+    keep = {"allow_pickle": old.allow_pickle, "trust_remote_code": old.trust_remote_code,
+            "load_in_4bit": old.load_in_4bit} if old else {}
     if task == "causal-lm":
         gguf = bundled_causal_lm_gguf()
         if gguf is not None:

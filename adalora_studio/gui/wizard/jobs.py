@@ -73,13 +73,17 @@ def inspect(cfg: RunConfig) -> Any:
 
 def probe_devices() -> dict[str, Any]:
     """Which accelerators torch sees, and what ``device=auto`` / ``precision=auto`` pick
-    (``core.training.probe_devices``, the one device policy, as a dict)."""
+    (``core.training.probe_devices``, the one device policy, as a dict); ``bitsandbytes``: whether the 4-bit
+    extra is installed (found, not imported)."""
+    import importlib.util
+
     import torch
 
     from ...core.training import probe_devices as probe
 
     out = probe().to_dict()
     out["cuda_count"] = torch.cuda.device_count() if out.get("cuda") else 0
+    out["bitsandbytes"] = importlib.util.find_spec("bitsandbytes") is not None
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from pathlib import Path
@@ -199,8 +200,7 @@ class TaskModelPage(WizardPage):
         old = self.state.config.model
         if source == "bundled":
             return bundled_model_for(self._task(), old)
-        return ModelConfig(source=source, path=path.text().strip() if path else "", allow_pickle=old.allow_pickle,
-                           trust_remote_code=old.trust_remote_code)
+        return dataclasses.replace(old, source=source, path=path.text().strip() if path else "")
 
     def _on_edit(self, *_: Any) -> None:
         if self._loading:

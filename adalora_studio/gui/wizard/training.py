@@ -1,4 +1,5 @@
-"""Wizard page 4: optimisation, evaluation, checkpoints, hardware and where the run is written."""
+"""Wizard page 4: optimisation, evaluation, checkpoints, hardware (precision, processes, memory options) and where
+the run is written."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ...core import paths
 from ...core.config import DEVICES, PRECISIONS, SCHEDULERS, advise_config, validate_config
 from ..labels import for_gui
 from . import jobs
+from .memory_options import MemoryOptions
 from .page import InlineMessage, WizardPage, tip
 from .processes_row import ProcessesSpin
 from .recent_button import RecentButton
@@ -64,7 +66,30 @@ class TrainingPage(WizardPage):
         super().__init__(state, parent)
         self._loading = False
         row = QHBoxLayout(self.body)
+        row.addWidget(self._build_optimisation(), 1)
+        right = QWidget(self.body)
+        f2 = QFormLayout(right)
+        f2.setContentsMargins(0, 0, 0, 0)
+        f2.addRow(self._build_evaluation(right))
+        f2.addRow(self._build_hardware(right))
+        f2.addRow(self._build_output(right))
+        row.addWidget(right, 1)
 
+        for w in (self.epochs, self.max_steps, self.batch, self.accum, self.lr, self.warmup, self.weight_decay,
+                  self.grad_norm, self.seed, self.eval_every, self.ckpt_every, self.keep, self.log_every):
+            w.valueChanged.connect(self._on_edit)
+        for c in (self.scheduler, self.device, self.precision):
+            c.currentIndexChanged.connect(self._on_edit)
+        self.name.textEdited.connect(self._on_edit)
+        self.output.textEdited.connect(self._on_edit)
+        self.output_button.clicked.connect(self._choose_output)
+        state.config_changed.connect(self._on_config_changed)
+        state.devices_changed.connect(self._on_devices)
+        self._load(state.config)
+        self._probed = False
+
+    # ------------------------------------------------------------------ builders
+    def _build_optimisation(self) -> QGroupBox:
         opt = QGroupBox("Optimisation", self.body)
         f1 = QFormLayout(opt)
         self.epochs = self._dspin(0.01, 1000, 2, "epochs")
@@ -91,12 +116,10 @@ class TrainingPage(WizardPage):
         """Out-of-range values (errors) and implausible ones (warnings), with the reason; nothing is clamped."""
         self.checks.setObjectName("trainingChecks")
         f1.addRow(self.checks)
-        row.addWidget(opt, 1)
+        return opt
 
-        right = QWidget(self.body)
-        f2 = QFormLayout(right)
-        f2.setContentsMargins(0, 0, 0, 0)
-        ev = QGroupBox("Evaluation and checkpoints", right)
+    def _build_evaluation(self, parent: QWidget) -> QGroupBox:
+        ev = QGroupBox("Evaluation and checkpoints", parent)
         f3 = QFormLayout(ev)
         self.eval_every = self._spin(0, 10_000_000, "eval_every")
         self.eval_every.setSpecialValueText("every epoch")
@@ -107,9 +130,11 @@ class TrainingPage(WizardPage):
         for label, w in (("Evaluate every (steps):", self.eval_every), ("Checkpoint every (steps):", self.ckpt_every),
                          ("Keep checkpoints:", self.keep), ("Log every (steps):", self.log_every)):
             f3.addRow(label, w)
-        f2.addRow(ev)
+        return ev
 
-        hw = QGroupBox("Hardware", right)
+    def _build_hardware(self, parent: QWidget) -> QGroupBox:
+        """Device, precision, processes, what the probe found, and the memory options."""
+        hw = QGroupBox("Hardware", parent)
         f4 = QFormLayout(hw)
         self.device = self._combo(DEVICES, "device")
         self.precision = self._combo(PRECISIONS, "precision")
@@ -117,12 +142,15 @@ class TrainingPage(WizardPage):
         self.device_note.setWordWrap(True)
         f4.addRow("Device:", self.device)
         f4.addRow("Precision:", self.precision)
-        self.processes = ProcessesSpin(state, hw)
+        self.processes = ProcessesSpin(self.state, hw)
         f4.addRow("Processes / GPUs:", self.processes)
         f4.addRow("", self.device_note)
-        f2.addRow(hw)
+        self.memory = MemoryOptions(self.state, hw)
+        f4.addRow(self.memory)
+        return hw
 
-        out = QGroupBox("Output", right)
+    def _build_output(self, parent: QWidget) -> QGroupBox:
+        out = QGroupBox("Output", parent)
         f5 = QFormLayout(out)
         self.name = QLineEdit(out)
         self.name.setToolTip(tip("", "name"))
@@ -140,21 +168,7 @@ class TrainingPage(WizardPage):
         f5.addRow("Runs folder:", folder_row)
         self.error = InlineMessage(out)
         f5.addRow(self.error)
-        f2.addRow(out)
-        row.addWidget(right, 1)
-
-        for w in (self.epochs, self.max_steps, self.batch, self.accum, self.lr, self.warmup, self.weight_decay,
-                  self.grad_norm, self.seed, self.eval_every, self.ckpt_every, self.keep, self.log_every):
-            w.valueChanged.connect(self._on_edit)
-        for c in (self.scheduler, self.device, self.precision):
-            c.currentIndexChanged.connect(self._on_edit)
-        self.name.textEdited.connect(self._on_edit)
-        self.output.textEdited.connect(self._on_edit)
-        self.output_button.clicked.connect(self._choose_output)
-        state.config_changed.connect(self._on_config_changed)
-        state.devices_changed.connect(self._on_devices)
-        self._load(state.config)
-        self._probed = False
+        return out
 
     # ------------------------------------------------------------------ helpers
     def _spin(self, lo: int, hi: int, name: str) -> QSpinBox:
@@ -282,4 +296,7 @@ class TrainingPage(WizardPage):
         problems = self._field_problems()
         if problems:
             return problems[0]
+        four_bit = self.memory.unavailable if self.state.config.model.load_in_4bit else None
+        if four_bit and self.state.devices is not None:
+            return f"{four_bit} Or switch the 4-bit base off."
         return getattr(self, "_device_problem", None)
