@@ -134,14 +134,15 @@ def sbatch_text(name: str, nodes: int, gpus_per_node: int, port: int, here: Path
     ])
 
 
-def write_launch_files(config_path: str | Path, out_dir: str | Path, *, num_processes: int = 0, nodes: int = 1,
-                       port: int = DEFAULT_PORT) -> LaunchFiles:
+def write_launch_files(config: str | Path | RunConfig, out_dir: str | Path, *, num_processes: int = 0,
+                       nodes: int = 1, port: int = DEFAULT_PORT) -> LaunchFiles:
     """Write run.json, the accelerate config, the launch script and the sbatch template into ``out_dir``.
 
-    ``num_processes`` (per machine): 0 means the visible GPUs, or 1 for a CPU config.
+    ``config``: a config file, or the config itself (the app's review page). ``num_processes`` (per machine):
+    0 means the visible GPUs (this imports torch), or 1 for a CPU config.
     """
-    config_path = Path(config_path)
-    cfg = absolute_paths(load_config(config_path), Path.cwd())
+    loaded = config if isinstance(config, RunConfig) else load_config(Path(config))
+    cfg = absolute_paths(loaded, Path.cwd())
     cpu = cfg.training.device == "cpu"
     if num_processes < 0 or nodes < 1:
         raise ConfigError("", f"processes must be >= 0 and nodes >= 1 (got {num_processes} and {nodes})")

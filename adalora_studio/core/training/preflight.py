@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,24 @@ class PreflightReport:
     def fits(self) -> bool:
         return self.fits_ram and self.fits_vram
 
+    @property
+    def memory_kind(self) -> str:
+        """Which memory decides whether the run fits: ``VRAM`` on CUDA, else ``RAM``."""
+        return "VRAM" if self.peak_vram_mb is not None else "RAM"
+
+    def advice(self) -> list[str]:
+        """Which settings help, with estimated savings, when the run does not fit (empty when it fits)."""
+        return [] if self.fits else knob_lines(self)
+
+    def with_memory_limit(self, limit_mb: float) -> PreflightReport:
+        """This report judged against ``limit_mb`` MiB (of VRAM on CUDA, else of RAM) instead of what this machine
+        has: planning for another machine. The measured numbers stay as they are."""
+        if limit_mb <= 0:
+            raise ValueError(f"a memory limit must be positive (got {limit_mb})")
+        if self.peak_vram_mb is not None:
+            return dataclasses.replace(self, total_vram_mb=float(limit_mb))
+        return dataclasses.replace(self, available_ram_mb=float(limit_mb))
+
     def lines(self) -> list[str]:
         """A human-readable summary, one fact per line, with knobs when it does not fit."""
         out = [
@@ -108,7 +127,7 @@ def knob_lines(r: PreflightReport) -> list[str]:
     (activations, gradients, optimizer state) scales with batch size x sequence length."""
     t, d = r.config.training, r.config.data
     peak = r.peak_vram_mb if not r.fits_vram and r.peak_vram_mb is not None else r.peak_ram_mb - r.base_ram_mb
-    budget = FIT_MARGIN * (r.total_vram_mb or 0 if not r.fits_vram else r.available_ram_mb)
+    budget = FIT_MARGIN * ((r.total_vram_mb or 0.0) if not r.fits_vram else r.available_ram_mb)
     steps_part = max(peak - r.model_ram_mb, 0.0)
     out = [f"Needs about {peak:.0f} MiB, {budget:.0f} MiB usable; the steps add about {steps_part:.0f} MiB:"]
     if t.batch_size > 1:
@@ -207,11 +226,14 @@ def dry_run_config(cfg: RunConfig, steps: int, output_dir: str) -> RunConfig:
     return dataclasses.replace(short, output_dir=output_dir, name=f"{cfg.name}-preflight")
 
 
-def measure_run(cfg: RunConfig, steps: int = 5, warmup: int = 2, stop: StopToken | None = None) -> PreflightReport:
+def measure_run(cfg: RunConfig, steps: int = 5, warmup: int = 2, stop: StopToken | None = None,
+                on_event: Callable[[Event], None] | None = None) -> PreflightReport:
     """Run ``warmup + steps`` real optimizer steps of ``cfg`` in a temporary folder and project the whole run.
 
-    Raises :class:`~adalora_studio.core.errors.StudioError` for a config that cannot run (the same checks as
-    the real run) and :class:`RunError` when the dry run fails or is stopped. Nothing is left on disk.
+    ``on_event`` sees every event of the dry run as it comes, on this thread (a progress display; it counts
+    ``warmup + steps`` optimizer steps). Raises :class:`~adalora_studio.core.errors.StudioError` for a config
+    that cannot run (the same checks as the real run) and :class:`RunError` when the dry run fails or is
+    stopped. Nothing is left on disk.
     """
     import torch
 
@@ -230,7 +252,7 @@ def measure_run(cfg: RunConfig, steps: int = 5, warmup: int = 2, stop: StopToken
     try:
         with _RssSampler() as rss:
             engine = Engine(dry_run_config(cfg, warmup + steps, tmp), stop, app="preflight")
-            wall, cpu, model_mb = _time_steps(engine.events(), warmup, rss, base)
+            wall, cpu, model_mb = _time_steps(engine.events(), warmup, rss, base, on_event)
         eval_s = engine.stats.eval_s
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -253,13 +275,16 @@ def _device_of(cfg: RunConfig) -> str:
     return resolve_hardware(cfg.training).device
 
 
-def _time_steps(events: Any, warmup: int, rss: _RssSampler, base: float) -> tuple[list[float], list[float], float]:
+def _time_steps(events: Any, warmup: int, rss: _RssSampler, base: float,
+                on_event: Callable[[Event], None] | None = None) -> tuple[list[float], list[float], float]:
     """Per-step wall and thread-CPU seconds after the warm-up, and the memory the model added before step 1."""
     wall: list[float] = []
     cpu: list[float] = []
     model_mb = 0.0
     t_prev = c_prev = 0.0
     for event in events:
+        if on_event is not None:
+            on_event(event)
         if isinstance(event, Failed):
             raise RunError(f"the dry run failed at optimizer step {event.step + 1}: {event.message}")
         now, cpu_now = time.perf_counter(), time.thread_time()

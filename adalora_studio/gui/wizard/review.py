@@ -1,4 +1,5 @@
-"""Wizard page 5: what will run, the config file exactly as it will be saved, the CLI equivalent."""
+"""Wizard page 5: what will run, the config file exactly as it will be saved, the CLI equivalent, a measured
+check of time and memory (Check resources) and the cluster hand-off (Export launch files…)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from ...core import paths
 from ...core.config import advise_config, load_config, save_config, validate_config
 from ...core.errors import StudioError
 from ..labels import for_gui
+from .launch_export import LaunchExport
 from .page import InlineMessage, WizardPage, human_count
+from .resource_check import ResourceCheck
 from .state import WizardState
 
 
@@ -50,6 +53,17 @@ class ReviewPage(WizardPage):
         self._saved_path = ""
         self._saved_config: object = None
         lay = QHBoxLayout(self.body)
+        lay.addLayout(self._build_left(), 2)
+        lay.addLayout(self._build_config_box(), 3)
+        self.save_button.clicked.connect(self.save_dialog)
+        self.copy_button.clicked.connect(self.copy_command)
+        state.config_changed.connect(lambda _cfg: self.refresh())
+        self.refresh()
+
+    def _build_left(self) -> QVBoxLayout:
+        """Summary, problems, the LoRA baseline option, advice and Check resources."""
+        from ..compare.baseline_option import BaselineOption
+
         left = QVBoxLayout()
         summary_box = QGroupBox("Summary", self.body)
         sl = QVBoxLayout(summary_box)
@@ -57,18 +71,22 @@ class ReviewPage(WizardPage):
         self.summary.setWordWrap(True)
         sl.addWidget(self.summary)
         sl.addStretch(1)
-        left.addWidget(summary_box, 1)
+        left.addWidget(summary_box)
         self.errors = InlineMessage(self.body)
         left.addWidget(self.errors)
-        from ..compare.baseline_option import BaselineOption
-
         self.baseline = BaselineOption(self.body)  # "Also train a LoRA baseline at the same budget"
         left.addWidget(self.baseline)
         self.advice = InlineMessage(self.body)
         self.advice.setObjectName("reviewAdvice")
         left.addWidget(self.advice)
-        lay.addLayout(left, 2)
+        self.resources = ResourceCheck(self.state, self.body)
+        left.addWidget(self.resources)
+        left.addStretch(1)
+        return left
 
+    def _build_config_box(self) -> QVBoxLayout:
+        """The config file as it will be saved, Save config…, Copy CLI command; the launch files under it (the
+        config view gives up the height they need: it scrolls)."""
         right = QVBoxLayout()
         cfg_box = QGroupBox("Config file", self.body)
         cl = QVBoxLayout(cfg_box)
@@ -88,12 +106,9 @@ class ReviewPage(WizardPage):
         self.cli_label.setWordWrap(True)
         cl.addWidget(self.cli_label)
         right.addWidget(cfg_box, 1)
-        lay.addLayout(right, 3)
-
-        self.save_button.clicked.connect(self.save_dialog)
-        self.copy_button.clicked.connect(self.copy_command)
-        state.config_changed.connect(lambda _cfg: self.refresh())
-        self.refresh()
+        self.launch_export = LaunchExport(self.state, self.body)
+        right.addWidget(self.launch_export)
+        return right
 
     def entered(self) -> None:
         self.refresh()
