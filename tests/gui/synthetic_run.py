@@ -48,7 +48,8 @@ def synthetic_events(total_steps: int = 60, n_layers: int = 3, init_r: int = 12,
     events: list[Event] = [RunStarted(
         run_dir=run_dir, config={"name": "synthetic"}, total_steps=total_steps, steps_per_epoch=total_steps // 2,
         device="cuda" if cuda else "cpu", precision="fp16" if cuda else "fp32", model_params=22_700_000,
-        trainable_init=init_r * n * 768, trainable_target=target_r * n * 768, n_matrices=n, init_r=init_r, target_r=target_r, tinit_steps=tinit,
+        trainable_init=init_r * n * 768, trainable_target=target_r * n * 768, n_matrices=n, init_r=init_r,
+        target_r=target_r, tinit_steps=tinit,
         tfinal_steps=tfinal, delta_t=delta_t, n_train=480, n_eval=60, label_names=("billing", "bug", "other"),
         time=t0)]
     ranks = {key: init_r for key in names}
