@@ -169,6 +169,9 @@ class TorchWorker(QObject):
         self._stop: StopToken | None = None
         self._running = False
         self.last_terminal: Event | None = None
+        from .gc_guard import watch_busy
+
+        watch_busy(self, lambda w: w.busy)  # no full garbage collection while this worker has work
         self._thread.start()
 
     # ------------------------------------------------------------------ short jobs
