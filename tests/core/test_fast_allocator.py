@@ -1,4 +1,12 @@
-"""The fast allocator path against peft's own: identical rank_pattern at every step, weights within 1e-6."""
+"""The fast allocator path against peft's own: identical rank_pattern at every step, weights within 1e-6.
+
+With the whole fast path, the batched orthogonality term sums its terms in another order and the fused layer
+forward rounds its product differently (see test_fast_forward.py): the loss and gradients differ from peft's by a
+few float32 ulps, so the sensitivities |w * g| built from them differ by ~1e-6 of each tensor's scale, and the
+EMAs are compared to 1e-5 of their largest magnitude (an elementwise rtol fails on entries where w * g nearly
+cancels). With the allocator alone (peft's forward and orthogonality term, so identical gradients) the EMA
+tensors are bit-identical.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +21,11 @@ from adalora_studio.core.adalora import (
     fast_allocator_of,
     install_fast_path,
     live_rank_pattern,
+    uninstall_fast_forward,
     uninstall_fast_path,
     update_and_allocate,
 )
+from adalora_studio.core.adalora.fast_forward import fast_svd_forward
 from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 
 TOTAL, TINIT, TFINAL, DELTA_T = 24, 3, 6, 2
@@ -68,14 +78,32 @@ def _train(model: Any, kind: str, steps: int = TOTAL) -> list[tuple[Any, dict[st
     return seen
 
 
-@pytest.mark.parametrize("kind", ["bert", "gpt2"])
-def test_fast_path_matches_peft_at_every_step(kind: str, tiny_bert_dir: Path, tiny_gpt2_dir: Path) -> None:
+def _ema_close(fast: Any, ref: Any, exact: bool) -> bool:
     import torch
 
+    if exact:
+        return torch.equal(fast, ref)
+    return bool((fast - ref).abs().max() <= 1e-5 * ref.abs().max())
+
+
+@pytest.mark.parametrize(("kind", "allocator_only"), [("bert", False), ("gpt2", False), ("bert", True)])
+def test_fast_path_matches_peft_at_every_step(kind: str, allocator_only: bool, tiny_bert_dir: Path,
+                                              tiny_gpt2_dir: Path) -> None:
     model_dir = tiny_bert_dir if kind == "bert" else tiny_gpt2_dir
     reference, fast = _model(model_dir, kind), _model(model_dir, kind)
     install_fast_path(fast)
+    if allocator_only:  # peft's layer forward and orthogonality term, the batched allocator
+        uninstall_fast_forward(fast)
+        del vars(fast.base_model)["forward"]
     assert fast_allocator_of(fast) is not None and fast_allocator_of(reference) is None
+    fused = [getattr(vars(m).get("forward"), "__func__", None) is fast_svd_forward for m in fast.modules()]
+    assert any(fused) != allocator_only
+    _compare_runs(reference, fast, kind, exact=allocator_only)
+
+
+def _compare_runs(reference: Any, fast: Any, kind: str, exact: bool) -> None:
+    import torch
+
     ref_seen, fast_seen = _train(reference, kind), _train(fast, kind)
 
     masked_steps = 0
@@ -83,7 +111,7 @@ def test_fast_path_matches_peft_at_every_step(kind: str, tiny_bert_dir: Path, ti
         assert fast_pattern == ref_pattern, f"rank_pattern differs after step {step}"
         assert ref_ema.keys() == fast_ema.keys(), step
         for key, value in ref_ema.items():
-            assert torch.allclose(fast_ema[key], value, rtol=1e-5, atol=1e-9), (step, key)
+            assert _ema_close(fast_ema[key], value, exact), (step, key)
         masked_steps += ref_pattern is not None
     assert masked_steps > TFINAL  # the budgeting phase and the final phase were both exercised
     ranks = [sum(v) for v in ref_seen[-1][0].values()]
@@ -106,6 +134,7 @@ def test_batched_orthogonality_term_equals_peft(tiny_bert_dir: Path) -> None:
                 if "lora_" in n:
                     p.normal_()
     install_fast_path(fast)
+    uninstall_fast_forward(fast)  # the orthogonality term alone (test_fast_forward.py checks the layer forward)
     batch = _batch(reference, "bert", 0)
     ref_loss, fast_loss = reference(**batch).loss, fast(**batch).loss
     assert fast_loss.item() == pytest.approx(ref_loss.item(), rel=1e-6)

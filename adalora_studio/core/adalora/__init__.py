@@ -6,6 +6,7 @@
 - :mod:`.ranks` - the live allocation (``rank_pattern``), triplet scores, the mask applied for evaluation;
 - :mod:`.allocator_state` - the allocator's EMA state for exact resume; :mod:`.saving` - the adapter folder;
 - :mod:`.fast_allocator` - peft's allocator and orthogonality maths over batched tensor lists;
+  :mod:`.fast_forward` - peft's ``SVDLinear`` forward with the scalar folded into ``lora_A * lora_E``;
 - :mod:`.adapter_folder`, :mod:`.loading`, :mod:`.to_lora` - saved adapters: ranks, loading, conversion to LoRA.
 - :mod:`.advice` - schedule advice (budgeting share, too few steps, too few mask steps) with one-click fixes;
 - :mod:`.lora_build`, :mod:`.budget_match` - the LoRA baseline: its plan, model and the matched-budget rank rule.
@@ -62,6 +63,7 @@ from .fast_allocator import (
     install_fast_path,
     uninstall_fast_path,
 )
+from .fast_forward import fast_svd_forward, install_fast_forward, uninstall_fast_forward
 from .folder_kind import (
     KIND_ADALORA,
     KIND_LORA,
@@ -148,6 +150,9 @@ __all__ = [
     "uninstall_fast_path",
     "fast_allocator_of",
     "batched_orth_regulariser",
+    "install_fast_forward",
+    "uninstall_fast_forward",
+    "fast_svd_forward",
     "save_adapter",
     "CONFIG_NAME",
     "WEIGHTS_NAME",

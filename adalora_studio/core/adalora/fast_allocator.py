@@ -11,6 +11,9 @@ exactly as peft does. :func:`batched_orth_regulariser` stacks same-shaped ``lora
 computes every ``||P^T P - I||_F`` of a group in one batched matmul and norm (the same terms; only the order of
 the final sum differs, a float rounding of ~1e-7 relative).
 
+:mod:`.fast_forward` folds the layers' scalar ``scaling / (ranknum + 1e-5)`` into the small ``lora_A * lora_E``
+matrix, so each adapted layer's forward does LoRA's two matmuls and no extra passes over the activations.
+
 peft's behaviour is the specification: ``tests/core/test_fast_allocator.py`` runs both side by side.
 ``budget.fast_allocator = false`` keeps peft's own code (nothing here is installed).
 """
@@ -28,11 +31,16 @@ ATTR = "_studio_fast_allocator"
 
 
 def install_fast_path(peft_model: Any, adapter_name: str = ADAPTER_NAME) -> FastAllocator:
-    """Attach a :class:`FastAllocator` and the batched orthogonality term to a peft AdaLoRA model.
+    """Attach a :class:`FastAllocator`, the batched orthogonality term and the fused layer forward of
+    :mod:`.fast_forward` to a peft AdaLoRA model.
 
     :func:`.allocator_state.update_and_allocate` uses the allocator from then on; the model's forward adds the
-    batched term instead of peft's loop. :func:`uninstall_fast_path` undoes both.
+    batched term instead of peft's loop, and each ``SVDLinear`` adds its product with the scale folded into
+    ``lora_A * lora_E``. :func:`uninstall_fast_path` undoes all three.
     """
+    from .fast_forward import install_fast_forward
+
+    install_fast_forward(peft_model)
     fast = FastAllocator(peft_model, adapter_name)
     setattr(peft_model, ATTR, fast)
     inner = adalora_model(peft_model)
@@ -59,7 +67,10 @@ def _forward_with_batched_orth(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def uninstall_fast_path(peft_model: Any) -> None:
-    """Go back to peft's own allocator and forward (the EMA state stays where peft keeps it)."""
+    """Go back to peft's own allocator and forwards (the EMA state stays where peft keeps it)."""
+    from .fast_forward import uninstall_fast_forward
+
+    uninstall_fast_forward(peft_model)
     if hasattr(peft_model, ATTR):
         delattr(peft_model, ATTR)
     inner = adalora_model(peft_model)
