@@ -189,23 +189,35 @@ def split_indices(n_rows: int, fraction: float, seed: int,
     return train.tolist(), evaluation.tolist()
 
 
+def _groups(n_rows: int, label_ids: Sequence[int] | Any) -> Any:
+    """The row positions of each class in ascending class order (all rows when there are no labels), one class at
+    a time so that only one class's positions are held at once."""
+    import numpy as np
+
+    if label_ids is None:
+        yield np.arange(n_rows)
+        return
+    ids = np.asarray(label_ids)
+    if ids.dtype.kind in "iu" and len(ids) and int(ids.min()) >= 0:
+        classes = np.flatnonzero(np.bincount(ids))  # np.unique without sorting a copy of every row's id
+    else:
+        classes = np.unique(ids)
+    for c in classes:
+        yield np.flatnonzero(ids == c)
+
+
 def split_arrays(n_rows: int, fraction: float, seed: int, label_ids: Sequence[int] | Any = None) -> tuple[Any, Any]:
     """:func:`split_indices` as two sorted numpy int64 arrays (the same split, without Python lists)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    if label_ids is None:
-        groups = [np.arange(n_rows)]
-    else:
-        ids = np.asarray(label_ids)
-        groups = [np.flatnonzero(ids == c) for c in np.unique(ids)]
     eval_rows = []
-    for group in groups:
+    for group in _groups(n_rows, label_ids):
         if len(group) < 2:
             continue
         take = min(len(group) - 1, max(1, int(round(fraction * len(group)))))
-        eval_rows.append(rng.permutation(group)[:take])
+        eval_rows.append(group[rng.permutation(len(group))[:take]])  # the same draws as rng.permutation(group)
     chosen = np.sort(np.concatenate(eval_rows)) if eval_rows else np.zeros(0, np.int64)
     in_train = np.ones(n_rows, dtype=bool)
     in_train[chosen] = False
-    return np.flatnonzero(in_train).astype(np.int64), chosen.astype(np.int64)
+    return np.flatnonzero(in_train).astype(np.int64, copy=False), chosen.astype(np.int64, copy=False)

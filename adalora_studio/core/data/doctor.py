@@ -2,7 +2,8 @@
 
 Computed on a seeded sample of training rows (:data:`SAMPLE_ROWS`), tokenised exactly as training tokenises them
 (the same template and masking), so its cost does not grow with the file. Duplicates between train and eval are
-counted over the whole splits with Arrow hashing. Used by ``adalora-studio validate`` and by the wizard's worker.
+counted over the whole splits, streamed one record batch at a time, so memory does not grow with the file
+either. Used by ``adalora-studio validate`` and by the wizard's worker.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
-from .arrowops import base_and_rows, fingerprints, in_sorted, is_text, same_table, select_rows
+from .arrowops import SortedCodes, base_and_rows, chunk_fingerprints, chunks, in_sorted, is_text, select_rows, take_rows
 from .templates import Segment, render_tokens, resolve_template
 from .tokenize import IGNORE_INDEX
 
@@ -120,7 +121,8 @@ def suggest_max_length(lengths: list[int], cover: float = COVER) -> int:
 
 
 def _keys(table: Any, columns: list[str]) -> Any:
-    """One text key per row of the Arrow ``table``'s ``columns`` (text as is, numbers as text, else JSON)."""
+    """One text key per row of the Arrow ``table`` (or record batch)'s ``columns`` (text as is, numbers as
+    text, else JSON)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -136,34 +138,95 @@ def _keys(table: Any, columns: list[str]) -> Any:
     return values[0] if len(values) == 1 else pc.binary_join_element_wise(*values, "\x1f")
 
 
+def _sorted_rows(rows: Any) -> tuple[Any, Any]:
+    """``rows`` in ascending order and, when they were not, the order that sorts them (else None)."""
+    import numpy as np
+
+    if rows is None or len(rows) < 2 or bool(np.all(rows[1:] >= rows[:-1])):
+        return rows, None
+    order = np.argsort(rows, kind="stable")
+    return rows[order], order
+
+
+def _codes(table: Any, columns: list[str], rows: Any) -> Any:
+    """The fingerprint of the key of each of ``rows`` (sorted; None: every row) of ``table``, one record batch
+    at a time, so no array over every row of the file is built."""
+    import numpy as np
+
+    parts = []
+    start = 0
+    for batch in table.select(columns).to_batches():
+        end = start + batch.num_rows
+        if rows is None:
+            local = None
+        else:
+            lo, hi = np.searchsorted(rows, [start, end])
+            local = rows[lo:hi].astype(np.int64) - start
+        if local is None or len(local):
+            keys = _keys(batch, columns)
+            for at, chunk in chunks(keys):
+                part = local if local is None else local[(local >= at) & (local < at + len(chunk))] - at
+                parts.append(chunk_fingerprints(chunk, part))
+        start = end
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def _matching_codes(table: Any, columns: list[str], rows: Any, wanted: SortedCodes) -> tuple[Any, Any]:
+    """Of ``rows`` (sorted; None: all) of ``table``, those whose key fingerprint is in ``wanted``, and
+    their fingerprints, one record batch at a time."""
+    import numpy as np
+
+    hits, codes = [], []
+    start = 0
+    for batch in table.select(columns).to_batches():
+        end = start + batch.num_rows
+        if rows is None:
+            local = np.arange(batch.num_rows)
+        else:
+            lo, hi = np.searchsorted(rows, [start, end])
+            local = rows[lo:hi].astype(np.int64) - start
+        if len(local):
+            keys = _keys(batch, columns)
+            for at, chunk in chunks(keys):
+                mine = local[(local >= at) & (local < at + len(chunk))]
+                found = chunk_fingerprints(chunk, mine - at)
+                hit = wanted.contains(found)
+                hits.append(mine[hit] + start)
+                codes.append(found[hit])
+        start = end
+    empty = np.zeros(0, np.int64)
+    return (np.concatenate(hits) if hits else empty), (np.concatenate(codes) if codes else empty.astype(np.uint64))
+
+
 def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, columns: list[str]) -> tuple[int, str]:
     """Evaluation rows whose ``columns`` equal a training row's, and one example.
 
-    Rows are first matched by a 64-bit fingerprint of their key in numpy (:func:`arrowops.fingerprints`), then
-    the few candidates are compared exactly with Arrow, so no hash table of every row is built.
+    Rows are first matched by a 64-bit fingerprint of their key (:func:`arrowops.chunk_fingerprints`): the
+    evaluation rows' fingerprints are sorted, then the training rows are streamed past them one record batch
+    at a time; the few candidates are compared exactly with Arrow. Memory does not grow with the training rows.
     """
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not columns or len(evaluation) == 0:
         return 0, ""
     train_table, train_rows = base_and_rows(train)
     eval_table, eval_rows = base_and_rows(evaluation)
-    train_keys = _keys(train_table, columns)
-    same = same_table(train_table, eval_table)  # the splits of one file: one key array, fingerprinted once
-    eval_keys = train_keys if same else _keys(eval_table, columns)
-    train_all = fingerprints(train_keys)
-    train_codes = train_all[train_rows]
-    eval_codes = (train_all if same else fingerprints(eval_keys))[eval_rows]
-    candidates = np.flatnonzero(in_sorted(eval_codes, train_codes))
+    train_rows, _ = _sorted_rows(train_rows)
+    eval_sorted, order = _sorted_rows(eval_rows)
+    eval_codes = _codes(eval_table, columns, eval_sorted)
+    if order is not None:  # back to evaluation order, so the example is the first duplicate
+        eval_codes = eval_codes[np.argsort(order, kind="stable")]
+    partners, partner_codes = _matching_codes(train_table, columns, train_rows, SortedCodes(np.sort(eval_codes)))
+    candidates = np.flatnonzero(in_sorted(eval_codes, np.sort(partner_codes)))
     if not len(candidates):
         return 0, ""
-    partners = train_rows[in_sorted(train_codes, eval_codes[candidates])]
-    exact = pc.is_in(eval_keys.take(pa.array(eval_rows[candidates])), value_set=train_keys.take(pa.array(partners)))
-    hit = exact.to_numpy(zero_copy_only=False)
+    eval_at = candidates if eval_rows is None else eval_rows[candidates]
+    eval_keys = _keys(take_rows(eval_table.select(columns), eval_at), columns)
+    train_keys = _keys(take_rows(train_table.select(columns), partners), columns)
+    hit = pc.is_in(eval_keys, value_set=train_keys).to_numpy(zero_copy_only=False)
     n = int(hit.sum())
-    example = str(eval_keys[int(eval_rows[candidates[int(hit.argmax())]])].as_py()).replace("\x1f", " | ") if n else ""
+    example = str(eval_keys[int(hit.argmax())].as_py()).replace("\x1f", " | ") if n else ""
     return n, example
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
 from ..errors import DataError
-from .arrowops import blank_mask, column_array, label_ids, label_key_array, select_rows
+from .arrowops import blank_rows, column_array, distinct_labels, label_id_array, select_rows
 from .columns import (
     ColumnSummary,
     guess_label_column,
@@ -190,36 +190,35 @@ def _row_list(rows: list[int]) -> str:
 
 def _blank_rows(table: datasets.Dataset, column: str) -> list[int]:
     """0-based indices of rows whose ``column`` is missing or blank."""
-    import pyarrow.compute as pc
-
-    return pc.indices_nonzero(blank_mask(column_array(table, column))).to_pylist()
+    return [int(i) for i in blank_rows(column_array(table, column))]
 
 
 def _check_filled(table: datasets.Dataset, column: str, path: str, fmt: str, what: str) -> None:
-    rows = _blank_rows(table, column)
-    if rows:
-        listed = ", ".join(str(i + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
+    rows = blank_rows(column_array(table, column))
+    if len(rows):
+        listed = ", ".join(str(int(i) + 1) for i in rows[:_LIST_ROWS]) + (", ..." if len(rows) > _LIST_ROWS else "")
         plural = "row has" if len(rows) == 1 else "rows have"
         raise DataError(f"{len(rows)} {plural} no {what} (rows {listed}; {row_note(fmt)}). "
-                        "Fill them in or remove those rows.", file=path, row=rows[0] + 1, column=column)
+                        "Fill them in or remove those rows.", file=path, row=int(rows[0]) + 1, column=column)
 
 
-def _label_keys(table: datasets.Dataset, column: str, path: str, fmt: str) -> Any:
-    """Every row's label name (an Arrow string array), after refusing blank labels."""
+def _label_names(table: datasets.Dataset, column: str, path: str, fmt: str) -> list[str]:
+    """The distinct label names of ``column``, after refusing blank labels."""
     _check_filled(table, column, path, fmt, "label")
-    return label_key_array(table, column, path, row_note(fmt))
+    return distinct_labels(table, column, path, row_note(fmt))
 
 
-def _distinct(keys: Any) -> list[str]:
-    import pyarrow.compute as pc
-
-    return [str(k) for k in pc.unique(keys).to_pylist()]
+def _label_ids(table: datasets.Dataset, column: str, path: str, fmt: str, names: tuple[str, ...]) -> Any:
+    return label_id_array(table, column, path, row_note(fmt), names)
 
 
-def _counts(ids: Any, rows: Any, names: tuple[str, ...]) -> dict[str, int]:
+def _counts(ids: Any, rows: Any, names: tuple[str, ...], minus: Any = None) -> dict[str, int]:
+    """Rows per class among ``ids[rows]`` (all when ``rows`` is None), less those counted in ``minus``."""
     import numpy as np
 
     counts = np.bincount(ids[rows] if rows is not None else ids, minlength=len(names))
+    if minus is not None:
+        counts = counts - minus
     return {n: int(counts[i]) for i, n in enumerate(names)}
 
 
@@ -241,8 +240,7 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
                         "columns", file=path, column=label)
     for column in text:
         _check_filled(train, column, path, fmt, "text")
-    train_keys = _label_keys(train, label, path, fmt)
-    names = sort_label_names(_distinct(train_keys))
+    names = sort_label_names(_label_names(train, label, path, fmt))
     if len(names) < 2:
         raise DataError(f"the label column has only one class ('{names[0]}'); classification needs at least two "
                         "classes. Check data.label_column.", file=path, column=label)
@@ -253,24 +251,25 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
         _require(eval_table, eval_path, [(c, "the training file") for c in (*text, label)])
         for column in text:
             _check_filled(eval_table, column, eval_path, fmt, "text")
-        eval_keys = _label_keys(eval_table, label, eval_path, fmt)
-        eval_ids = label_ids(eval_keys, names)
-        unseen = sorted(set(_distinct(eval_keys)) - set(names))
+        unseen = sorted(set(_label_names(eval_table, label, eval_path, fmt)) - set(names))
+        eval_ids = _label_ids(eval_table, label, eval_path, fmt, names)
         if unseen:
             first = int((eval_ids < 0).argmax())
             raise DataError(f"holds labels that never occur in the training file: {', '.join(map(repr, unseen))}. "
                             f"Training labels: {', '.join(names)}. Add training rows for them or remove them.",
                             file=eval_path, row=first + 1, column=label)
         train_part, eval_part = train, eval_table
-        train_counts, eval_counts = _counts(label_ids(train_keys, names), None, names), _counts(eval_ids, None, names)
+        train_counts = _counts(_label_ids(train, label, path, fmt, names), None, names)
+        eval_counts = _counts(eval_ids, None, names)
     else:
-        ids = label_ids(train_keys, names)
+        ids = _label_ids(train, label, path, fmt, names)
         train_idx, eval_idx = split_arrays(len(ids), d.eval_fraction, cfg.training.seed, ids)
         if not len(eval_idx):
             raise DataError("is too small to hold out evaluation rows (every class has a single row); add rows or "
                             "set data.eval_file", file=path)
         train_part, eval_part = select_rows(train, train_idx), select_rows(train, eval_idx)
-        train_counts, eval_counts = _counts(ids, train_idx, names), _counts(ids, eval_idx, names)
+        eval_counts = _counts(ids, eval_idx, names)
+        train_counts = _counts(ids, None, names, minus=[eval_counts[n] for n in names])
         single = [n for n in names if train_counts[n] + eval_counts[n] == 1]
         if single:
             warnings.append(f"{len(single)} class(es) have a single row and are only trained on, never evaluated: "

@@ -33,7 +33,8 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 XLSX_INSTALL = "pip install 'adalora-studio[xlsx]' (or: pip install openpyxl)"
 _READER_VERSION = "1"
-_BLOCK = 1 << 24
+_BLOCK = 1 << 20
+"""Bytes of CSV per block read: the streaming reader holds a few blocks at a time, whatever the file size."""
 _SNIFF_BYTES = 1 << 16
 
 
