@@ -12,13 +12,17 @@ some rows, and one of five labels) once into ``--dir``, then runs each measureme
   (d) the same for the bundled 1,200-row demo file, for scale.
 
 The tokenizer (the bundled MiniLM's) is loaded before timing: it costs the same for any file. Each process
-prints its wall time and its peak resident memory; memory is also given as growth over the process's resident
-size just before the data work began (imports and tokenizer excluded), which is what grows with the file.
-Run on a quiet machine; the figures are medians of ``--repeat`` runs.
+prints its wall time, its peak resident memory and the growth of resident memory over its size just before the
+data work began (imports and tokenizer excluded), split by a 2 ms sampler into anonymous memory ("heap": what
+the code allocates) and file-backed pages ("mapped": Arrow's memory map of the cached file, which the kernel
+can drop at any time). ``--scaling`` repeats the measurement on a quarter and a half of the rows, to show
+whether the heap grows with the file. Ratios are per round (each studio run against the pyarrow read just
+before it) and as medians of ``--repeat`` rounds; on a loaded machine read the per-round ratios.
 
 Usage::
 
-    .venv/bin/python benchmarks/data_scale.py                 # 1M rows, 3 repeats
+    .venv/bin/python benchmarks/data_scale.py                            # 1M rows, 3 repeats
+    .venv/bin/python benchmarks/data_scale.py --rows 1000000 --repeat 3 --scaling
     .venv/bin/python benchmarks/data_scale.py --rows 200000 --repeat 1
 """
 
@@ -52,16 +56,22 @@ def write_csv(path: Path, rows: int, seed: int = 0) -> None:
 
 
 CHILD = r"""
-import json, os, resource, sys, time
+import json, os, resource, sys, threading, time
 mode, path = sys.argv[1], sys.argv[2]
-def rss_mb():
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def status():
+    with open("/proc/self/status") as fh:
+        return {k: int(v.split()[0]) / 1024 for k, _, v in (line.partition(":") for line in fh)
+                if k in ("VmRSS", "RssAnon", "RssFile")}
+peaks = {"RssAnon": 0.0, "RssFile": 0.0}
+done = threading.Event()
+def sample():  # peak anonymous (heap) and file-backed (memory-mapped) resident memory, every 2 ms
+    while not done.is_set():
+        for key, value in status().items():
+            if key in peaks:
+                peaks[key] = max(peaks[key], value)
+        time.sleep(0.002)
 if mode == "pyarrow":
     import pyarrow.csv
-    before = rss_mb(); t = time.perf_counter()
-    table = pyarrow.csv.read_csv(path)
-    rows = table.num_rows
 else:
     from adalora_studio.core.config import RunConfig, with_section
     from adalora_studio.core.data import examine_dataset
@@ -70,12 +80,23 @@ else:
     tokenizer = load_tokenizer(cfg.model)
     tokenizer("warm up")
     import datasets, pyarrow  # noqa: F401  (imported by the data path; not part of its time)
-    before = rss_mb(); t = time.perf_counter()
+before = status()
+peaks.update({k: before[k] for k in peaks})
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+t = time.perf_counter()
+if mode == "pyarrow":
+    rows = pyarrow.csv.read_csv(path).num_rows
+else:
     summary, report = examine_dataset(cfg, tokenizer)  # what validate does
     rows = summary.n_train + summary.n_eval
 elapsed = time.perf_counter() - t
+done.set()
+sampler.join()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"s": elapsed, "peak_mb": peak, "growth_mb": peak - before, "rows": rows}))
+print(json.dumps({"s": elapsed, "peak_mb": peak, "growth_mb": peak - before["VmRSS"],
+                  "anon_mb": peaks["RssAnon"] - before["RssAnon"], "mapped_mb": peaks["RssFile"] - before["RssFile"],
+                  "rows": rows}))
 """
 
 
@@ -90,37 +111,67 @@ def median(results: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in results)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "adalora-data-scale"))
-    args = parser.parse_args()
-    folder = Path(args.dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"scale-{args.rows}.csv"
+def measure(rows: int, repeat: int, folder: Path, demo: bool = True) -> dict[str, list[dict[str, float]]]:
+    """Each measurement ``repeat`` times, side by side (one round after another), on a ``rows``-row file."""
+    path = folder / f"scale-{rows}.csv"
     if not path.exists():
-        write_csv(path, args.rows)
+        write_csv(path, rows)
     from adalora_studio.core import paths
 
-    demo = paths.demo_classification_file()
-    print(f"file: {path} ({path.stat().st_size / 1e6:.1f} MB, {args.rows:,} rows)")
+    print(f"file: {path} ({path.stat().st_size / 1e6:.1f} MB, {rows:,} rows)", flush=True)
     results: dict[str, list[dict[str, float]]] = {"pyarrow": [], "cold": [], "warm": [], "demo": []}
-    for i in range(args.repeat):
-        home = folder / f"home-{i}"
+    for i in range(repeat):
+        home = folder / f"home-{rows}-{i}"
         subprocess.run(["rm", "-rf", str(home)], check=True)
         results["pyarrow"].append(run("pyarrow", path, home))
         results["cold"].append(run("studio", path, home))
         results["warm"].append(run("studio", path, home))
-        results["demo"].append(run("studio", demo, home))
+        if demo:
+            results["demo"].append(run("studio", paths.demo_classification_file(), home))
+        subprocess.run(["rm", "-rf", str(home)], check=True)
+    return results
+
+
+NAMES = {"pyarrow": "pyarrow.csv.read_csv (reference)", "cold": "validate data path, empty cache",
+         "warm": "validate data path, cache filled", "demo": "validate data path, 1,200-row demo"}
+
+
+def report(results: dict[str, list[dict[str, float]]]) -> None:
+    """Medians, and each repeat's ratio to the pyarrow read of the same round."""
     ref = median(results["pyarrow"], "s")
-    names = {"pyarrow": "pyarrow.csv.read_csv (reference)", "cold": "validate data path, empty cache",
-             "warm": "validate data path, cache filled", "demo": "validate data path, 1,200-row demo"}
-    print(f"{'measurement':40} {'time s':>8} {'x pyarrow':>10} {'peak MB':>9} {'growth MB':>10}")
-    for key, label in names.items():
+    print(f"{'measurement':36} {'time s':>7} {'x pyarrow':>9} {'per round':>16} {'peak MB':>8} {'RSS +MB':>8} "
+          f"{'heap +MB':>9} {'mapped +MB':>10}")
+    for key, label in NAMES.items():
+        if not results[key]:
+            continue
         t = median(results[key], "s")
-        print(f"{label:40} {t:8.2f} {t / ref:10.2f} {median(results[key], 'peak_mb'):9.0f} "
-              f"{median(results[key], 'growth_mb'):10.0f}")
+        rounds = "/".join(f"{r['s'] / p['s']:.1f}" for r, p in zip(results[key], results["pyarrow"], strict=False))
+        print(f"{label:36} {t:7.2f} {t / ref:9.2f} {rounds:>16} {median(results[key], 'peak_mb'):8.0f} "
+              f"{median(results[key], 'growth_mb'):8.0f} {median(results[key], 'anon_mb'):9.0f} "
+              f"{median(results[key], 'mapped_mb'):10.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scaling", action="store_true",
+                        help="also measure a quarter and a half of --rows: does memory grow with the file?")
+    parser.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "adalora-data-scale"))
+    args = parser.parse_args()
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    report(measure(args.rows, args.repeat, folder))
+    if args.scaling:
+        sizes = [args.rows // 4, args.rows // 2, args.rows]
+        print("\nmemory against the file size (medians; heap = anonymous memory, mapped = Arrow's memory map)")
+        print(f"{'rows':>10} {'cold RSS+':>10} {'cold heap+':>11} {'warm RSS+':>10} {'warm heap+':>11} "
+              f"{'warm mapped+':>13} {'pyarrow heap+':>14}")
+        for rows in sizes:
+            res = measure(rows, args.repeat, folder, demo=False)
+            print(f"{rows:>10,} {median(res['cold'], 'growth_mb'):10.0f} {median(res['cold'], 'anon_mb'):11.0f} "
+                  f"{median(res['warm'], 'growth_mb'):10.0f} {median(res['warm'], 'anon_mb'):11.0f} "
+                  f"{median(res['warm'], 'mapped_mb'):13.0f} {median(res['pyarrow'], 'anon_mb'):14.0f}", flush=True)
 
 
 if __name__ == "__main__":
