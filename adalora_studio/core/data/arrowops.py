@@ -32,7 +32,7 @@ def select_rows(ds: datasets.Dataset, indices: Sequence[int] | Any) -> datasets.
         array = np.asarray(array, dtype=np.uint64)
     array = np.ascontiguousarray(array)
     digest = hashlib.sha1(str(getattr(ds, "_fingerprint", "")).encode())
-    digest.update(memoryview(array).cast("B"))
+    digest.update(array.data.cast("B"))
     if len(array) and int(array.max()) >= len(ds):
         raise IndexError(f"row {int(array.max())} is out of range for {len(ds)} rows")
     mapped = pa.array(array, pa.uint64())
