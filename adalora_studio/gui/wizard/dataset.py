@@ -31,7 +31,7 @@ from ..labels import for_gui
 from . import jobs
 from .data_doctor_view import DataDoctorView
 from .data_format_options import DataFormatOptions
-from .dataset_columns import NONE, ColumnsBox
+from .dataset_columns import NONE, ColumnsBox, reading_choices
 from .dataset_split import LabelsSplitBox
 from .jobs import Problem
 from .page import InlineMessage, WizardPage, tip
@@ -61,6 +61,7 @@ class DatasetPage(WizardPage):
         self._preview_key: tuple[str, str] | None = None
         self._loading = False
         self._task = state.config.task
+        self._checked_format = ("", "", "")  # (chat_format, template, text_mode) of the last data check
         self._shown_eval = (-1.0, -1.0)
         """(what the eval-fraction box shows, the config's value): a value the box cannot show (1.5 from a file)
         is kept as it is until the user changes the box, so it is reported, never clamped."""
@@ -177,11 +178,11 @@ class DatasetPage(WizardPage):
         if self._loading or self.state.data_preview is None:
             return
         d = cfg.data
-        shown = (self.columns_box.texts(), self.combos["label"].currentText(), self.combos["prompt"].currentText(),
-                 self.combos["response"].currentText(), self.eval_file_edit.text().strip(),
-                 self._eval_fraction(), self.max_len_spin.value())
+        shown = (self.columns_box.texts(), self.combos["label"].currentText(), self.columns_box.mapped("prompt"),
+                 self.columns_box.mapped("response"), self.eval_file_edit.text().strip(),
+                 self._eval_fraction(), self.max_len_spin.value(), self._checked_format)
         wanted = (d.text_columns, d.label_column, d.prompt_column, d.response_column, d.eval_file,
-                  d.eval_fraction, d.max_length)
+                  d.eval_fraction, d.max_length, reading_choices(d))
         if shown != wanted or task_changed:
             # A loaded config or preset changed the mapping, or the task changed what the data must hold:
             # show it, then check the data again (a classification file is no causal-LM data, and vice versa).
@@ -203,7 +204,8 @@ class DatasetPage(WizardPage):
 
     def _show_rows_for_task(self) -> None:
         self.format_options.show_preview(self.state.data_preview)
-        self.columns_box.show_rows_for_task(self.state.config.task)
+        self.columns_box.show_rows_for_task(self.state.config.task, self.state.data_preview,
+                                            self.state.config.data.chat_format)
         # the dataset doctor knows classification and causal LM only (QA/seq2seq: not yet)
         self.doctor_view.setVisible(self.state.config.task in ("text-classification", "causal-lm"))
 
@@ -270,6 +272,7 @@ class DatasetPage(WizardPage):
         self.columns_box.clear_messages()
         self.split_box.clear()
         self.state.data_preview = None
+        self._show_rows_for_task()
         self.state.set_data_summary(None)
         self.table_model.set_preview(None)
         if not path:
@@ -291,7 +294,6 @@ class DatasetPage(WizardPage):
         self._on_preview(Problem(message))
 
     def _on_preview(self, result: Any) -> None:
-        self.format_options.show_preview(None if isinstance(result, Problem) else result)
         if isinstance(result, Problem):
             self._preview_problem = result
             self.file_error.show_message(for_gui(result.message))
@@ -301,15 +303,16 @@ class DatasetPage(WizardPage):
             return
         self.state.data_preview = result
         self.table_model.set_preview(result)
-        self.table.resizeColumnsToContents()
-        for col in range(self.table_model.columnCount()):
-            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 420))
         shown, n_cols = len(result.rows), len(result.columns)
         self.preview_label.setText(f"{result.format.upper()}, {result.n_rows:,} row{'' if result.n_rows == 1 else 's'}"
                                    f", {n_cols} column{'' if n_cols == 1 else 's'} (first {shown} shown).")
+        self._show_rows_for_task()
         self._fill_combos(result)
         self.task_fields.refresh()
         self._on_mapping()
+        self.table.resizeColumnsToContents()  # after the roles are in the header
+        for col in range(self.table_model.columnCount()):
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 420))
 
     # ------------------------------------------------------------------ column mapping
     def _fill_combos(self, prev: Any) -> None:
@@ -320,24 +323,18 @@ class DatasetPage(WizardPage):
     def _on_mapping(self, *_: Any) -> None:
         if self._loading:
             return
-        texts = self.columns_box.texts()
         changes: dict[str, Any] = dict(eval_fraction=self._eval_fraction(),
                                        eval_file=self.eval_file_edit.text().strip(),
                                        max_length=self.max_len_spin.value())
         self.eval_spin.setEnabled(not changes["eval_file"])
-        cls = self._classification()
         if self.state.data_preview is not None:
-            changes.update(text_columns=texts, label_column=self.combos["label"].currentText(),
-                           prompt_column=self.combos["prompt"].currentText(),
-                           response_column=self.combos["response"].currentText())
-            roles = {c: "text" for c in texts} if cls else {}
-            if cls and changes["label_column"]:
-                roles[changes["label_column"]] = "label"
-            if self.state.config.task == "causal-lm":
-                roles.update({changes["prompt_column"]: "prompt", changes["response_column"]: "response"})
-            roles.update(self.task_fields.roles())
+            changes.update(text_columns=self.columns_box.texts(), label_column=self.combos["label"].currentText(),
+                           prompt_column=self.columns_box.mapped("prompt"),
+                           response_column=self.columns_box.mapped("response"))
+            roles = {**self.columns_box.roles(self.state.config.task), **self.task_fields.roles()}
             self.table_model.set_roles({k: v for k, v in roles.items() if k})
         self.state.update("data", **changes)
+        self._checked_format = reading_choices(self.state.config.data)
         self._show_advice()
         if self.state.data_preview is not None:
             self._inspect_problem = None
