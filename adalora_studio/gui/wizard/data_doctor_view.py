@@ -58,7 +58,7 @@ class LengthHistogram(pg.PlotWidget):
         self.legend = self.addLegend(offset=(-10, 8), labelTextColor=fg)
         dashed = pg.mkPen((220, 50, 47), width=2, style=Qt.PenStyle.DashLine)
         self.limit = pg.InfiniteLine(angle=90, movable=False, pen=dashed, label="max_length",
-                                     labelOpts={"position": 0.97, "color": (220, 50, 47), "anchors": [(0, 0), (0, 0)]})
+                                     labelOpts={"position": 0.97, "color": (220, 50, 47), "anchors": [(1, 0), (1, 0)]})
         self.addItem(self.limit)
 
     def show_bins(self, bins: Any, max_length: int, second: Any = (), names: tuple[str, str] = ("", "")) -> None:
@@ -82,7 +82,7 @@ class LengthHistogram(pg.PlotWidget):
         if len(second):
             highs, counts = np.concatenate([highs, hi2]), np.concatenate([counts, n2])
         self.limit.setValue(max_length)
-        right = max(float(highs.max()) if len(highs) else 1.0, max_length * 1.22)  # room for the line's label
+        right = max(float(highs.max()) if len(highs) else 1.0, max_length * 1.05)  # the line's label sits to its left
         self.setXRange(0, right * 1.02, padding=0)
         self.setYRange(0, float(max(1.0, counts.max() if len(counts) else 1)) * 1.1, padding=0)
 
