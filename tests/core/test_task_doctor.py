@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adalora_studio.core.config import BudgetConfig, DataConfig, ModelConfig, RunConfig, TrainingConfig
-from adalora_studio.core.data import run_doctor
+from adalora_studio.core.data import count_train_windows, run_doctor
 from adalora_studio.core.errors import DataError
 from adalora_studio.core.model import load_tokenizer
 from tests.core.engine_fixtures import torch_single_thread  # noqa: F401
@@ -79,6 +79,9 @@ def test_qa_doctor_counts_windows_lengths_and_lost_answers(tiny_bert_dir: Path, 
 
         validate_run(cfg)
     assert info.value.row == 4 and info.value.column == "answers" and "fits in no window" in str(info.value)
+    with pytest.raises(DataError) as counted:  # the plan's window count refuses it with training's message
+        count_train_windows(cfg, load_tokenizer(cfg.model))
+    assert (counted.value.row, str(counted.value)) == (4, str(info.value))
 
 
 def test_seq2seq_doctor_lengths_truncation_empty_targets_and_overlap(tiny_t5_dir: Path, tmp_path: Path) -> None:
@@ -136,6 +139,7 @@ def test_validate_counts_qa_steps_from_windows_as_the_engine_trains(tiny_bert_di
     windows = len(prepare_data(cfg, load_tokenizer(cfg.model)).train)
     assert windows > questions  # long contexts split into several windows
     assert report.data.n_train == windows
+    assert count_train_windows(cfg, load_tokenizer(cfg.model)) == (windows, questions)  # the wizard's count
     assert report.plan.total_steps == 2 * -(-windows // 4) != 2 * -(-questions // 4)
     assert any("training windows" in line for line in report.lines())
     engine = Engine(cfg)

@@ -12,6 +12,7 @@ from .eval_rows import eval_table
 from .load import FORMATS, SUFFIXES, SUPPORTED_TEXT, detect_format, load_table, resolve_delimiter, resolve_format
 from .prepare import DataSummary, PreparedData, inspect_dataset, prepare_data
 from .preview import DataPreview, preview_data
+from .qa_prepare import count_train_windows
 from .readers import CANDIDATE_DELIMITERS, DELIMITER_NAMES, XLSX_INSTALL, sniff_delimiter, xlsx_sheets
 from .starter import starting_data
 from .templates import encode_turns, has_chat_template, prompt_text, render_tokens, resolve_template
@@ -59,4 +60,5 @@ __all__ = [
     "render_tokens",
     "resolve_template",
     "starting_data",
+    "count_train_windows",
 ]

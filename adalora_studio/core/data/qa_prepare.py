@@ -75,6 +75,21 @@ def count_qa_windows(cfg: RunConfig, tokenizer: Any) -> DataSummary:
                     len(eval_cols["start_positions"]))
 
 
+def count_train_windows(cfg: RunConfig, tokenizer: Any) -> tuple[int, int]:
+    """(training windows, training questions): the ``n_train`` of :func:`count_qa_windows`, cut the same way but
+    counted without keeping the features, so it is light enough to run for a plan on a large file. Raises
+    :class:`DataError` naming the row where training would refuse (an answer in no window, a question too long)."""
+    from .doctor_tasks import qa_windows
+
+    train, _evaluation, cols, _fmt = split_qa(cfg)
+    d = cfg.data
+    _lengths, windows, found, _empty = qa_windows(train, tokenizer, d.max_length, d.doc_stride)
+    lost = [ex for ex, ok in zip(train, found, strict=True) if not ok]
+    if lost:  # training's own message for the first refused question
+        tokenize_qa(lost[:1], tokenizer, d.max_length, d.doc_stride, d.train_file, cols.answers, False)
+    return sum(windows), len(train)
+
+
 def prepare_qa(cfg: RunConfig, tokenizer: Any) -> PreparedData:
     """Training and evaluation features (windows); ``eval_examples`` holds the eval questions."""
     import datasets

@@ -24,6 +24,7 @@ from ...core.config import BUDGET_PRESETS, BudgetConfig
 from ...core.errors import ConfigError, ConfigErrors, StudioError
 from .honest_meter import HonestMeter
 from .page import InlineMessage, WizardPage, tip
+from .qa_windows import WindowCounter, planning_rows, steps_text
 from .schedule_advice import ScheduleAdvice
 from .schedule_plot import SchedulePlot
 from .state import WizardState
@@ -38,8 +39,7 @@ def compute_plan(cfg: Any, n_train: int, info: Any) -> tuple[Any, list[int]]:
     """``core.adalora.make_plan`` and ``budget_curve``: pure arithmetic (no torch), cheap enough for the GUI thread."""
     from ...core.adalora import budget_curve, make_plan
 
-    plan = make_plan(cfg, n_train, info)
-    return plan, list(budget_curve(plan))
+    return (plan := make_plan(cfg, n_train, info)), list(budget_curve(plan))
 
 
 def _int_spin(parent: QWidget, low: int, high: int, tooltip: str) -> QSpinBox:
@@ -75,6 +75,7 @@ class BudgetPage(WizardPage):
         self._right.addWidget(self.plan_error)
         self._arrange(True)
         self._recompute_timer = QTimer(self, singleShot=True, interval=60)
+        self.windows = WindowCounter(state, self)  # question answering: windows, counted on the worker
         self._connect(state)
         self._load(state.config)
         self._on_model_info(state.model_info)
@@ -172,7 +173,8 @@ class BudgetPage(WizardPage):
                                                             if self.state.model_info else []))
         self.none_button.clicked.connect(lambda: self._check([]))
         state.model_info_changed.connect(self._on_model_info)
-        state.data_summary_changed.connect(lambda _: self._recompute_timer.start())
+        for signal in (state.data_summary_changed, state.windows_changed):  # windows: question answering
+            signal.connect(lambda _: self._recompute_timer.start())
         state.config_changed.connect(self._on_config_changed)
 
     def _arrange(self, wide: bool) -> None:
@@ -356,7 +358,7 @@ class BudgetPage(WizardPage):
             self._fail("Check at least one matrix to adapt.")
             return
         try:
-            plan, curve = compute_plan(cfg, summary.n_train, info)
+            plan, curve = compute_plan(cfg, planning_rows(self.state)[0], info)
         except ConfigErrors as exc:
             self._fail("<br>".join(str(e) for e in exc.errors))
             return
@@ -369,10 +371,7 @@ class BudgetPage(WizardPage):
         self.meter.show_plan(plan)
         n = len(plan.targets)
         self.plot.show_curve(curve, plan.tinit_steps, plan.tfinal_steps, plan.target_r * n)
-        self.steps_label.setText(
-            f"{plan.total_steps:,} optimizer steps ({plan.steps_per_epoch:,} per epoch, {summary.n_train:,} training "
-            f"rows). Budget {plan.init_r * n:,} → {plan.target_r * n:,} triplets over {n} matrices; pruning every "
-            f"{plan.delta_t} steps between step {plan.tinit_steps} and {plan.total_steps - plan.tfinal_steps}.")
+        self.steps_label.setText(steps_text(self.state, plan))
         if cfg.budget.budget_mode != "ranks":
             self.equiv_label.setText(f"= init_r {plan.init_r} → average target_r {plan.target_r}")
             self._loading = True

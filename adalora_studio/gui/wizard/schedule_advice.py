@@ -10,21 +10,23 @@ from PySide6.QtWidgets import QBoxLayout, QGridLayout, QGroupBox, QLabel, QPushB
 
 from ...core.adalora import apply_fix, make_plan, paper_recipe_fix, schedule_advice
 from ...core.errors import StudioError
+from .qa_windows import planning_rows
 from .state import WizardState
 
 
 class ScheduleAdvice(QGroupBox):
     """Rows of (advice, Fix button) and a Paper recipe button; hidden when there is nothing to advise.
 
-    Follows the wizard state itself: after a change of config, model or data it re-plans (pure arithmetic, as the
-    budget page does) and shows the advice for that plan. ``layout``: where to add itself."""
+    Follows the wizard state itself: after a change of config, model, data or window count it re-plans (pure
+    arithmetic, as the budget page does) and shows the advice for that plan. ``layout``: where to add itself."""
 
     def __init__(self, state: WizardState, parent: QWidget | None = None, layout: QBoxLayout | None = None) -> None:
         super().__init__("Schedule advice", parent)
         self.state = state
         self._timer = QTimer(self, singleShot=True, interval=80)
         self._timer.timeout.connect(self.refresh)
-        for signal in (state.config_changed, state.model_info_changed, state.data_summary_changed):
+        for signal in (state.config_changed, state.model_info_changed, state.data_summary_changed,
+                       state.windows_changed):
             signal.connect(lambda *_a: self._timer.start())
         if layout is not None:
             layout.addWidget(self)
@@ -44,16 +46,16 @@ class ScheduleAdvice(QGroupBox):
         plan = None
         if info is not None and summary is not None:
             try:
-                plan = make_plan(cfg, summary.n_train, info)
+                plan = make_plan(cfg, planning_rows(self.state)[0], info)  # QA: windows, once counted
             except StudioError:
                 plan = None
         self.show_plan(cfg, plan)
 
     def show_plan(self, cfg: Any, plan: Any) -> None:
         """Show the advice for ``plan`` (None: hide)."""
-        for label, button in self.rows:
-            label.deleteLater()
-            button.deleteLater()
+        for widget in (w for row in self.rows for w in row):
+            widget.hide()  # off screen now; deleted when the event loop next runs
+            widget.deleteLater()
         self.rows = []
         advice = schedule_advice(cfg, plan) if plan is not None else []
         if not advice:

@@ -41,6 +41,8 @@ class WizardState(QObject):
     """A ``core.data.DataSummary`` or None."""
     devices_changed = Signal(object)
     """A dict from :func:`adalora_studio.gui.wizard.training.probe_devices`."""
+    windows_changed = Signal(object)
+    """Question answering: the training window count arrived or is being counted again (see ``qa_windows``)."""
 
     def __init__(self, worker: Submitter | None, config: RunConfig | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -50,6 +52,8 @@ class WizardState(QObject):
         self.data_summary: Any = None
         self.data_preview: Any = None
         self.devices: dict[str, Any] | None = None
+        self.qa_windows: Any = None
+        """A ``qa_windows.WindowCount`` (question answering: the windows the engine trains on), or None."""
         self._tickets: dict[str, int] = {}
         self._jobs: dict[str, Any] = {}
 
@@ -80,6 +84,11 @@ class WizardState(QObject):
         """Record the DataSummary of the chosen data and mapping (None while unknown)."""
         self.data_summary = summary
         self.data_summary_changed.emit(summary)
+
+    def set_qa_windows(self, count: Any) -> None:
+        """Record the question-answering window count (or that it is being counted: see ``qa_windows``)."""
+        self.qa_windows = count
+        self.windows_changed.emit(count)
 
     def set_devices(self, devices: dict[str, Any]) -> None:
         """Record which accelerators the worker found."""
