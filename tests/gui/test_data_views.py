@@ -75,6 +75,7 @@ def test_dataset_page_doctor_for_the_new_tasks(qtbot, worker, task: str, tiny_be
     wizard.go_to(1)
     doctor = wizard.dataset_page.doctor_view
     qtbot.waitUntil(lambda: doctor.report is not None, timeout=SLOW_MS)
+    assert not doctor.isHidden()  # shown on the page, not only computed
     expected = run_doctor(wizard.state.config, load_tokenizer(model))
     assert doctor.report == expected
     text = doctor.figures.text()

@@ -206,8 +206,7 @@ class DatasetPage(WizardPage):
         self.format_options.show_preview(self.state.data_preview)
         self.columns_box.show_rows_for_task(self.state.config.task, self.state.data_preview,
                                             self.state.config.data.chat_format)
-        # the dataset doctor knows classification and causal LM only (QA/seq2seq: not yet)
-        self.doctor_view.setVisible(self.state.config.task in ("text-classification", "causal-lm"))
+        self.doctor_view.setVisible(True)  # the doctor knows every task (QA windows, seq2seq source/target lengths)
 
     # ------------------------------------------------------------------ file choice
     def use_demo(self) -> None:
