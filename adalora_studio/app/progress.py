@@ -80,6 +80,9 @@ class ProgressPrinter:
             self._summary_ranks()
             metrics = ", ".join(f"{k} {v:.4f}" for k, v in event.metrics.items())
             self._line(f"Finished at step {event.step}." + (f" {metrics}" if metrics else ""))
+            if event.peak_memory_mb is not None:
+                gpu = f", GPU {event.peak_cuda_mb:,.0f} MiB" if event.peak_cuda_mb is not None else ""
+                self._line(f"Peak memory: RAM {event.peak_memory_mb:,.0f} MiB{gpu}")
             self._line(f"Adapter: {event.adapter_dir}")
             self._line(f"Run:     {event.run_dir}")
         elif isinstance(event, Stopped):

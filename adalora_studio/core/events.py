@@ -171,6 +171,10 @@ class Finished(Event):
     run_dir: str
     adapter_dir: str
     metrics: dict[str, float]
+    peak_memory_mb: float | None = None
+    """Peak resident RAM of the process over the run, in MiB (None: not recorded, e.g. a log from before)."""
+    peak_cuda_mb: float | None = None
+    """Peak CUDA allocation on the run's device, in MiB (None off CUDA or not recorded)."""
 
 
 @dataclass(frozen=True)

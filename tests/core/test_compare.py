@@ -97,13 +97,16 @@ def test_ab_with_two_seeds_writes_four_tagged_runs_and_compare_reads_them_back(
     assert main(["compare", *[r["run_dir"] for r in printed], "--json", "--csv", str(tmp_path / "c.csv")]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again == printed
-    assert all(list(r) == list(JSON_KEYS) and r["steps"] == 8 and "accuracy" in r["metrics"] for r in again)
+    assert all(list(r)[:len(JSON_KEYS)] == list(JSON_KEYS) and r["steps"] == 8 and "accuracy" in r["metrics"]
+               for r in again)
+    assert all(r["peak_memory_mb"] > 0 and "peak_cuda_mb" not in r for r in again)  # recorded; CPU: no GPU key
     rows = list(csv.DictReader(io.StringIO((tmp_path / "c.csv").read_text())))
     assert [r["run_dir"] for r in rows] == [r["run_dir"] for r in printed]
 
     assert main(["compare", *[r["run_dir"] for r in printed]]) == 0
     table = capsys.readouterr().out
     assert "over 2 seeds" in table and "seed spread" in table
+    assert "peak memory" in table and table.count(" MiB") == 2  # one RAM figure per arm (AdaLoRA, LoRA)
 
 
 def test_a_two_budget_sweep_writes_four_arms_and_a_plot_of_two_lines_of_two_points(
@@ -130,3 +133,34 @@ def test_compare_names_a_run_that_cannot_be_compared(tmp_path: Path, capsys: pyt
     (tmp_path / "broken").mkdir()
     assert main(["compare", str(tmp_path / "broken")]) == 2
     assert "broken" in capsys.readouterr().err
+
+
+def test_a_run_records_its_peak_memory_and_old_logs_show_a_dash(run_json: Path, tmp_path: Path) -> None:
+    import resource
+
+    from adalora_studio.core.compare import arm_stats, format_table, memory_text
+    from adalora_studio.core.events import Finished
+    from adalora_studio.core.runs import read_run_events
+    from adalora_studio.core.training import run
+
+    last = list(run(load_config(run_json)))[-1]
+    assert isinstance(last, Finished) and last.peak_cuda_mb is None  # trained on the CPU
+    lifetime_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the process's peak since it began
+    assert last.peak_memory_mb is not None and 0 < last.peak_memory_mb <= lifetime_mb + 1
+    logged = [e for e in read_run_events(last.run_dir) if isinstance(e, Finished)]
+    assert logged == [last]  # the figures round-trip through events.jsonl
+    result = read_run_result(last.run_dir)
+    assert result.peak_memory_mb == last.peak_memory_mb
+    assert result.to_json()["peak_memory_mb"] == round(last.peak_memory_mb, 1)
+    row = list(csv.DictReader(io.StringIO(results_csv([result]))))[0]
+    assert float(row["peak_memory_mb"]) == pytest.approx(last.peak_memory_mb, abs=0.05) and row["peak_cuda_mb"] == ""
+
+    events = Path(last.run_dir) / "events.jsonl"  # a run logged before the figure existed
+    lines = events.read_text().splitlines()
+    old = json.loads(lines[-1])
+    del old["peak_memory_mb"], old["peak_cuda_mb"]
+    events.write_text("\n".join([*lines[:-1], json.dumps(old)]) + "\n")
+    before = read_run_result(last.run_dir)
+    assert before.peak_memory_mb is None and before.to_json()["peak_memory_mb"] is None
+    stats = arm_stats([before], "accuracy")
+    assert memory_text(stats[0]) == "—" and format_table(stats, "accuracy").splitlines()[-1].endswith("  —")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from adalora_studio.core.events import (
     EvalLogged,
     Failed,
+    Finished,
     MatrixRank,
     RanksUpdated,
     RunStarted,
@@ -29,6 +30,8 @@ def _samples() -> list:
         EvalLogged(step=5, eval_loss=0.6, metrics={"accuracy": 0.5, "macro_f1": 0.4}),
         RanksUpdated(step=3, budget=3, phase="budgeting", total_rank=3, matrices=(matrix,)),
         Failed(step=4, message="Loss became NaN at step 4", detail="trace"),
+        Finished(step=10, run_dir="/r", adapter_dir="/r/adapter", metrics={"accuracy": 0.75},
+                 peak_memory_mb=812.5, peak_cuda_mb=1204.25),
     ]
 
 
@@ -62,3 +65,9 @@ def test_explorer_fields_round_trip_and_old_logs_still_read() -> None:
     parsed = event_from_json(old)
     assert isinstance(parsed, RanksUpdated) and parsed.threshold is None and not parsed.mask_step
     assert parsed.matrices[0].singular_values == () and parsed.matrices[0].orth_residual is None
+
+
+def test_finished_without_peak_memory_still_reads() -> None:
+    old = '{"event":"finished","step":8,"run_dir":"/r","adapter_dir":"/r/adapter","metrics":{"accuracy":0.5}}'
+    parsed = event_from_json(old)
+    assert isinstance(parsed, Finished) and parsed.peak_memory_mb is None and parsed.peak_cuda_mb is None

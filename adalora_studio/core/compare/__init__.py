@@ -26,6 +26,7 @@ from .report import COMPARISONS_DIR, comparison_dir, comparison_text, sweep_seri
 from .results import (
     CSV_COLUMNS,
     JSON_KEYS,
+    MEMORY_JSON_KEYS,
     Curves,
     RunResult,
     config_diff,
@@ -42,6 +43,7 @@ from .verdict import (
     arm_stats,
     default_metric,
     format_table,
+    memory_text,
     verdict,
     verdict_for,
 )
@@ -63,6 +65,7 @@ __all__ = [
     "write_comparison",
     "CSV_COLUMNS",
     "JSON_KEYS",
+    "MEMORY_JSON_KEYS",
     "Curves",
     "RunResult",
     "config_diff",
@@ -77,6 +80,7 @@ __all__ = [
     "arm_stats",
     "default_metric",
     "format_table",
+    "memory_text",
     "verdict",
     "verdict_for",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .results import RunResult
@@ -35,6 +35,10 @@ class ArmStats:
     """Mean effective adapter parameters."""
     seconds_per_step: float
     values: tuple[float, ...]
+    peak_memory_mb: float | None = None
+    """The largest peak RAM over the arm's runs that recorded one, in MiB (None: none did)."""
+    peak_cuda_mb: float | None = None
+    """The largest peak CUDA allocation over the arm's runs, in MiB (None: none on CUDA or none recorded)."""
 
 
 def default_metric(results: Sequence[RunResult]) -> str:
@@ -60,8 +64,23 @@ def arm_stats(results: Sequence[RunResult], metric: str) -> list[ArmStats]:
             spread=statistics.stdev(values) if len(values) > 1 else 0.0,
             effective_params=statistics.fmean(r.effective_params for r in runs),
             seconds_per_step=statistics.fmean(r.seconds_per_step for r in runs), values=values,
+            peak_memory_mb=_largest(r.peak_memory_mb for r in runs),
+            peak_cuda_mb=_largest(r.peak_cuda_mb for r in runs),
         ))
     return out
+
+
+def _largest(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
+
+
+def memory_text(stats: ArmStats) -> str:
+    """The arm's peak memory for a table: ``RAM 812 MiB``, ``RAM 2,301 MiB · GPU 1,204 MiB``, or ``—`` (not
+    recorded: runs from before the figure was logged)."""
+    parts = [f"{name} {value:,.0f} MiB" for name, value in (("RAM", stats.peak_memory_mb),
+                                                            ("GPU", stats.peak_cuda_mb)) if value is not None]
+    return " · ".join(parts) or "—"
 
 
 def _amount(diff: float, metric: str) -> str:
@@ -112,11 +131,13 @@ def verdict_for(results: Sequence[RunResult], metric: str | None = None) -> list
 
 
 def format_table(stats: Sequence[ArmStats], metric: str) -> str:
-    """A plain-text table: method, budget, effective params, metric mean ± spread (n), time per step."""
-    header = f"{'method':8} {'target_r':>8} {'params':>10} {metric + ' (mean ± spread)':>28} {'s/step':>8}"
-    rows = [header, "-" * len(header)]
+    """A plain-text table: method, budget, effective params, metric mean ± spread (n), time per step, peak
+    memory (the largest over the arm's seeds; ``—`` when not recorded)."""
+    header = (f"{'method':8} {'target_r':>8} {'params':>10} {metric + ' (mean ± spread)':>28} {'s/step':>8}  "
+              "peak memory")
+    rows = [header, "-" * (len(header) + 6)]
     for s in stats:
         value = "n/a" if s.n == 0 else f"{s.mean:.4f} ± {s.spread:.4f} (n={s.n})"
         rows.append(f"{METHOD_LABELS.get(s.method, s.method):8} {s.target_r:>8} {s.effective_params:>10,.0f} "
-                    f"{value:>28} {s.seconds_per_step:>8.3f}")
+                    f"{value:>28} {s.seconds_per_step:>8.3f}  {memory_text(s)}")
     return "\n".join(rows)

@@ -55,6 +55,7 @@ from .disk import disk_full_message, space_needed
 from .failures import NonFiniteLoss, all_finite, is_oom, nonfinite_message, oom_message
 from .lifecycle import EngineLifecycle
 from .loop import LoopClock, TrainLoop
+from .memory import peak_memory, reset_peak_memory
 from .precision import cuda_memory, skip_overflow_step
 from .processes import pattern_mismatch_message, process_rng_states, processes_with_other_pattern
 from .session import Session, ValidatedRun, build_session, run_started_event
@@ -77,6 +78,7 @@ class Engine(EngineLifecycle):
         session: Session | None = None
         self._activity = "setting up the run (loading the model and data)"
         try:
+            reset_peak_memory(validated.accelerator)  # the run's own peak, model loading included
             session = build_session(validated, folder, ckpt_path)
             self._activity = ""
             self.session = session
@@ -374,4 +376,5 @@ class Engine(EngineLifecycle):
         if self._main:  # the adapter's README: base model, data, budget, final ranks and metrics, how to load it
             write_model_card(adapter_dir, s.config, s.n_train, s.n_eval, final_ranks, metrics, s.label_names)
         yield from self._yield(Finished(step=s.state.global_step, run_dir=str(s.folder.path),
-                                        adapter_dir=str(adapter_dir), metrics=metrics))
+                                        adapter_dir=str(adapter_dir), metrics=metrics,
+                                        **peak_memory(s.accelerator)))

@@ -35,6 +35,7 @@ from ...core.compare import (
     arm_stats,
     config_diff,
     default_metric,
+    memory_text,
     read_curves,
     read_run_result,
     results_csv,
@@ -96,6 +97,9 @@ class CompareView(QWidget):
         self.table = QTableWidget(0, 6, tabs)
         self.table.setHorizontalHeaderLabels(["method", "budget (target_r) / rank", "effective params",
                                               "final metric (mean ± spread)", "s / step", "peak memory"])
+        self.table.horizontalHeaderItem(5).setToolTip(
+            "Peak resident RAM of the training process (and peak GPU allocation on CUDA), the largest over the "
+            "arm's seeds; — for runs recorded before peak memory was logged")
         self.diff = QTableWidget(0, 1, tabs)
         for t in (self.table, self.diff):
             t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -188,7 +192,7 @@ class CompareView(QWidget):
                       else f"matched to target_r {s.target_r}: r {rank}")
             value = "n/a" if s.n == 0 else f"{s.mean:.4f} ± {s.spread:.4f} (n={s.n})"
             cells = [METHOD_LABELS.get(s.method, s.method), budget, f"{s.effective_params:,.0f}", value,
-                     f"{s.seconds_per_step:.3f}", "not recorded"]
+                     f"{s.seconds_per_step:.3f}", memory_text(s)]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
 
