@@ -69,17 +69,22 @@ def tiny_bart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_modal_file_dialogs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file dialog that a test forgot to replace would wait for a click forever (offscreen: invisibly) and hang
-    the whole suite. Fail at once instead; a test that needs one replaces it with monkeypatch as usual."""
+    """A file (or input) dialog that a test forgot to replace would wait for a click forever (offscreen:
+    invisibly) and hang the whole suite. Fail at once instead; a test that needs one replaces it with monkeypatch
+    as usual."""
     if "qtbot" not in request.fixturenames:
         return
     from PySide6.QtWidgets import QFileDialog
 
     def refuse(*_args: object, **_kwargs: object) -> object:
-        raise AssertionError("a modal file dialog opened in a test; replace it with monkeypatch")
+        raise AssertionError("a modal file or input dialog opened in a test; replace it with monkeypatch")
 
     for name in ("getSaveFileName", "getOpenFileName", "getOpenFileNames", "getExistingDirectory"):
         monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
+    from PySide6.QtWidgets import QInputDialog
+
+    for name in ("getInt", "getText", "getItem", "getDouble"):  # modal too ("Compare with LoRA…" asks for seeds)
+        monkeypatch.setattr(QInputDialog, name, staticmethod(refuse))
 
 
 @pytest.fixture(autouse=True)

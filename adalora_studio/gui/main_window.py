@@ -137,6 +137,7 @@ class MainWindow(ComparisonsMixin, QMainWindow):
             self._report_evaluator = ReportEvaluator(lambda: self.worker, self._dashboard.report_view)
             self._dashboard.report_shown.connect(
                 lambda path: self.statusBar().showMessage(f"Evaluation report {path}: see the Report tab", 10000))
+            self._dashboard.finish_panel.compare_with_lora.connect(self.compare_with_lora)  # ComparisonsMixin
             self.pages.addWidget(self._dashboard)
         return self._dashboard
 

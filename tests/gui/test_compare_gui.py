@@ -159,10 +159,89 @@ def test_compare_with_lora_on_a_finished_run_trains_only_the_matched_baseline(
     page.refresh_now()
     page.table.selectRow(0)
     assert page.lora_button.isEnabled()
+    asked: list[int] = []
+    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getInt",
+                        lambda *args: (asked.append(args[3]), (1, True))[1])  # the seeds dialog: 1 (its default)
     with qtbot.waitSignal(window.comparisons.runner.done, timeout=600_000) as done:
         page.lora_button.click()
+    assert asked == [1]
     outcome = done.args[0]
     assert outcome.run_dirs[0] == adalora_dir and len(outcome.run_dirs) == 2 and not outcome.problems
     lora_cfg = load_config(Path(outcome.run_dirs[1]) / "run.json")
     assert lora_cfg.method == "lora"
     assert lora_cfg.lora.match_params == adapter_effective_params(Path(adalora_dir) / "adapter")
+    assert window.pages.currentWidget() is window.comparisons.compare  # opened once the queue was done
+
+
+def test_compare_with_lora_from_the_finish_panel_queues_the_matched_arm_and_opens_the_compare_view(
+        qtbot, window: MainWindow, tiny_bert_dir: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from adalora_studio.core.runs import read_entry
+
+    with qtbot.waitSignal(window.worker.run_finished, timeout=600_000):
+        assert window.start_run(_cfg(tiny_bert_dir, tmp_path))
+    dash = window.dashboard
+    dash.redraw()
+    panel = dash.finish_panel
+    adalora_dir = dash.state.run_dir
+    assert window.pages.currentWidget() is dash and panel.isVisible()
+    assert panel.compare_button.isVisible() and panel.compare_button.isEnabled()
+    assert "peak memory</b> RAM" in panel.metrics_label.text()
+    _save(window, "finish_panel_compare_with_lora.png")
+
+    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getInt", lambda *args: (1, True))  # the seeds dialog
+    with qtbot.waitSignal(window.comparisons.runner.done, timeout=600_000) as done:
+        panel.compare_button.click()
+        assert window.comparisons.dock.isVisible()
+        assert window.comparisons.runner.rows() == ["✓ AdaLoRA r2 seed 7 — finished", "▶ LoRA r2 seed 7 — running"]
+    outcome = done.args[0]
+    assert outcome.run_dirs[0] == adalora_dir and len(outcome.run_dirs) == 2 and not outcome.problems
+    lora_cfg = load_config(Path(outcome.run_dirs[1]) / "run.json")
+    assert lora_cfg.method == "lora" and lora_cfg.comparison_id == outcome.comparison_id
+    assert outcome.comparison_id in read_entry(adalora_dir).tags  # the adopted run carries the id as a tag
+
+    view = window.comparisons.compare
+    assert window.pages.currentWidget() is view  # opened when the queue was done
+    assert [r.method for r in view.results] == ["adalora", "lora"]
+    assert view.table.horizontalHeaderItem(5).text() == "peak memory"
+    memory = [view.table.item(row, 5).text() for row in range(view.table.rowCount())]
+    assert len(memory) == 2 and all(m.startswith("RAM ") and m.endswith(" MiB") for m in memory)
+    _save(window, "compare_table_peak_memory.png")
+    view.axis.setCurrentText("epoch")  # a redraw keeps accuracy unscaled (no SI prefix on a 0-1 axis)
+    assert view.metric_plot.getAxis("left").autoSIPrefixScale == 1.0
+
+    window.open_run(outcome.run_dirs[1])  # a LoRA run is the baseline itself: no "Compare with LoRA…"
+    dash.redraw()
+    assert panel.isVisible() and not panel.compare_button.isVisibleTo(panel)
+
+
+def test_the_sweep_plot_gains_a_point_as_each_arm_finishes(
+        qtbot, window: MainWindow, tiny_bert_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from adalora_studio.core.events import Finished, StepLogged
+
+    runner, panel = window.comparisons.runner, window.comparisons.panel
+    seen: list[tuple[int, int, bool]] = []  # (arms finished, points on the sweep plot, queue still running)
+
+    def arm_ended(terminal: object) -> None:  # connected after the runner: the panel has redrawn by now
+        assert isinstance(terminal, Finished)
+        seen.append((len(panel.last_run_dirs), panel.sweep.point_count, runner.active))
+
+    def check_visible(event: object) -> None:
+        if isinstance(event, RunStarted):
+            assert panel.sweep.isVisible() and window.comparisons.dock.isVisible()
+        if isinstance(event, StepLogged) and len(seen) == 3 and event.step == 6:  # the last arm, 6 of 8 steps
+            window.dashboard.redraw()
+            _save(window, "sweep_mid_queue.png")
+
+    window.worker.event.connect(check_visible)
+    with qtbot.waitSignal(runner.done, timeout=600_000) as done:
+        assert window.comparisons.start(_cfg(tiny_bert_dir, tmp_path), seeds=1, budgets=(1, 2))
+        window.worker.run_finished.connect(arm_ended)
+        assert panel.sweep.isVisible() and panel.sweep.point_count == 0
+    window.worker.event.disconnect(check_visible)
+    window.worker.run_finished.disconnect(arm_ended)
+    assert len(done.args[0].run_dirs) == 4
+    assert seen == [(1, 1, True), (2, 2, True), (3, 3, True), (4, 4, False)]
+    assert panel.sweep.points == {"AdaLoRA": 2, "LoRA": 2}
+    assert panel.sweep.plot.getAxis("left").autoSIPrefixScale == 1.0  # accuracy as it is, not x1000, after redraws
+    view = window.comparisons.compare
+    assert window.pages.currentWidget() is view and len(view.sweep_plot.listDataItems()) == 2

@@ -44,6 +44,7 @@ from .verdict import (
     default_metric,
     format_table,
     memory_text,
+    peak_text,
     verdict,
     verdict_for,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "default_metric",
     "format_table",
     "memory_text",
+    "peak_text",
     "verdict",
     "verdict_for",
 ]

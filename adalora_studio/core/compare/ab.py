@@ -10,6 +10,7 @@ the GUI's worker can queue, show and stop it.
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 import time
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from ..config import LoraOptions, RunConfig, with_section
 from ..events import Event, Failed, Finished, Stopped, StopToken
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,11 @@ class ComparisonQueue:
 
     def adopt(self, run_dir: str) -> None:
         """Use a finished AdaLoRA run as the first AdaLoRA arm ("Compare with LoRA…" on a finished run): only the
-        LoRA arms (and any further seeds) train. Its run.json is left as it is, so it keeps its own (or no)
-        comparison id; the comparison lists it all the same."""
+        LoRA arms (and any further seeds) train. Its run.json (the record of what ran) is left as it is, so it
+        keeps its own (or no) comparison id; the id is added to its library tags instead, so a library search
+        for the id finds every arm."""
         from ..adalora import adapter_effective_params
+        from ..runs import read_entry, set_tags
 
         first = self.arms[self._pos] if self._pos < len(self.arms) else None
         if first is None or first.method != "adalora":
@@ -130,6 +135,10 @@ class ComparisonQueue:
         self.outcome.run_dirs.append(str(run_dir))
         self._matched[(first.target_r, first.seed)] = adapter_effective_params(Path(run_dir) / "adapter")
         self._pos += 1
+        try:
+            set_tags(run_dir, [*read_entry(run_dir).tags, self.comparison_id])
+        except OSError:  # a read-only folder: the comparison still lists it, only the tag is missing
+            log.warning("could not tag %s with %s", run_dir, self.comparison_id, exc_info=True)
 
     def next(self) -> tuple[Arm, RunConfig] | None:
         """The next arm to train and its config (skipping LoRA arms whose AdaLoRA arm did not finish), or None."""

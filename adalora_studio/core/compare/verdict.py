@@ -75,12 +75,15 @@ def _largest(values: Iterable[float | None]) -> float | None:
     return max(known) if known else None
 
 
-def memory_text(stats: ArmStats) -> str:
-    """The arm's peak memory for a table: ``RAM 812 MiB``, ``RAM 2,301 MiB · GPU 1,204 MiB``, or ``—`` (not
-    recorded: runs from before the figure was logged)."""
-    parts = [f"{name} {value:,.0f} MiB" for name, value in (("RAM", stats.peak_memory_mb),
-                                                            ("GPU", stats.peak_cuda_mb)) if value is not None]
+def peak_text(ram_mb: float | None, cuda_mb: float | None) -> str:
+    """``RAM 812 MiB``, ``RAM 2,301 MiB · GPU 1,204 MiB``, or ``—`` when neither is known."""
+    parts = [f"{name} {value:,.0f} MiB" for name, value in (("RAM", ram_mb), ("GPU", cuda_mb)) if value is not None]
     return " · ".join(parts) or "—"
+
+
+def memory_text(stats: ArmStats) -> str:
+    """The arm's peak memory for a table (:func:`peak_text`; ``—`` for runs from before it was recorded)."""
+    return peak_text(stats.peak_memory_mb, stats.peak_cuda_mb)
 
 
 def _amount(diff: float, metric: str) -> str:
@@ -135,9 +138,9 @@ def format_table(stats: Sequence[ArmStats], metric: str) -> str:
     memory (the largest over the arm's seeds; ``—`` when not recorded)."""
     header = (f"{'method':8} {'target_r':>8} {'params':>10} {metric + ' (mean ± spread)':>28} {'s/step':>8}  "
               "peak memory")
-    rows = [header, "-" * (len(header) + 6)]
+    rows = []
     for s in stats:
         value = "n/a" if s.n == 0 else f"{s.mean:.4f} ± {s.spread:.4f} (n={s.n})"
         rows.append(f"{METHOD_LABELS.get(s.method, s.method):8} {s.target_r:>8} {s.effective_params:>10,.0f} "
                     f"{value:>28} {s.seconds_per_step:>8.3f}  {memory_text(s)}")
-    return "\n".join(rows)
+    return "\n".join([header, "-" * max(len(r) for r in [header, *rows]), *rows])

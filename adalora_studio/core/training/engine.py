@@ -375,6 +375,7 @@ class Engine(EngineLifecycle):
                 f"engine bookkeeping took {100 * share:.2f}% of the training loop.")))
         if self._main:  # the adapter's README: base model, data, budget, final ranks and metrics, how to load it
             write_model_card(adapter_dir, s.config, s.n_train, s.n_eval, final_ranks, metrics, s.label_names)
+        peak_ram, peak_cuda = peak_memory(s.accelerator)
         yield from self._yield(Finished(step=s.state.global_step, run_dir=str(s.folder.path),
                                         adapter_dir=str(adapter_dir), metrics=metrics,
-                                        **peak_memory(s.accelerator)))
+                                        peak_memory_mb=peak_ram, peak_cuda_mb=peak_cuda))

@@ -48,6 +48,6 @@ def peak_rss_mb() -> float | None:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
 
 
-def peak_memory(accelerator: Any) -> dict[str, float | None]:
-    """``peak_memory_mb`` (RAM) and ``peak_cuda_mb`` (None off CUDA) since :func:`reset_peak_memory`."""
-    return {"peak_memory_mb": peak_rss_mb(), "peak_cuda_mb": cuda_memory(accelerator)["cuda_peak_mb"]}
+def peak_memory(accelerator: Any) -> tuple[float | None, float | None]:
+    """``(peak RAM, peak CUDA)`` in MiB since :func:`reset_peak_memory` (CUDA: None off CUDA)."""
+    return peak_rss_mb(), cuda_memory(accelerator)["cuda_peak_mb"]

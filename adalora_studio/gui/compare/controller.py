@@ -1,5 +1,6 @@
 """Comparisons in the main window: the run library page, the compare view, the A/B queue dock, and starting an
-A/B from the wizard. Built on first use; the window keeps one :class:`ComparisonController`."""
+A/B from the wizard or from a finished run ("Compare with LoRA…" in the library and on the dashboard's finish
+panel). Built on first use; the window keeps one :class:`ComparisonController`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QInputDialog
 
 from ...core.config import RunConfig
 from .queue import ComparisonRunner, QueuePanel
@@ -29,7 +30,7 @@ class ComparisonController(QObject):
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.panel.compare_requested.connect(self.show_compare)
-        self.runner.done.connect(lambda _o: self.window.statusBar().showMessage("A/B comparison done.", 8000))
+        self.runner.done.connect(self._on_done)
 
     @property
     def library(self) -> Any:
@@ -41,7 +42,7 @@ class ComparisonController(QObject):
             self._library.open_requested.connect(self.window.open_run)
             self._library.compare_requested.connect(self.show_compare)
             self._library.back_requested.connect(self.window.show_home)
-            self._library.compare_with_lora_requested.connect(self.compare_with_lora)
+            self._library.compare_with_lora_requested.connect(self.ask_compare_with_lora)
             self.window.pages.addWidget(self._library)
         return self._library
 
@@ -68,6 +69,17 @@ class ComparisonController(QObject):
         if problems:
             self.window.statusBar().showMessage(f"{len(problems)} run(s) left out of the comparison", 8000)
 
+    def ask_compare_with_lora(self, run_dir: str) -> bool:
+        """"Compare with LoRA…" (library or finish panel): ask how many seeds, then :meth:`compare_with_lora`."""
+        if self.runner.active or self.window.running:
+            self.window.notify("A run or a comparison is already in progress. Compare once it ends.")
+            return False
+        seeds, ok = QInputDialog.getInt(
+            self.window, "Compare with LoRA",
+            "Seeds per method. 1 trains only plain LoRA, matched to this run's final parameter count;\n"
+            "N also trains AdaLoRA with N - 1 further seeds, each followed by its matched LoRA.", 1, 1, 10)
+        return bool(ok) and self.compare_with_lora(run_dir, seeds)
+
     def compare_with_lora(self, run_dir: str, seeds: int = 1) -> bool:
         """"Compare with LoRA…" on a finished AdaLoRA run: train the matched LoRA arm (and further seeds)."""
         from ...core.runs import RunFolder
@@ -79,9 +91,22 @@ class ComparisonController(QObject):
         return self.start(cfg, seeds, adopt=run_dir)
 
     def start(self, cfg: RunConfig, seeds: int = 1, budgets: Sequence[int] = (), adopt: str = "") -> bool:
-        """Queue an A/B (or a sweep) and show the queue; False when something is already running."""
+        """Queue an A/B (or a sweep) and show the queue; False when something is already running. When every
+        arm has run, the compare view opens (see :meth:`_on_done`)."""
         if not self.runner.start(cfg, seeds, budgets, adopt=adopt):
             self.window.notify("A run or a comparison is already in progress. Stop it first.")
             return False
         self.dock.show()
         return True
+
+    def _on_done(self, outcome: Any) -> None:
+        """The queue ended: open the compare view on its runs, unless it was stopped, fewer than two runs
+        finished, or the user has moved on to the wizard or the playground (then the status bar says so)."""
+        ready = not outcome.stopped and len(outcome.run_dirs) >= 2
+        busy = self.window.pages.currentWidget() in (self.window._wizard, getattr(self.window, "_playground", None))
+        if ready and not busy:
+            self.show_compare(outcome.run_dirs)
+            self.window.statusBar().showMessage("A/B comparison done.", 8000)
+        else:
+            self.window.statusBar().showMessage(
+                "A/B comparison done." + (" Compare results is in the A/B queue." if ready else ""), 8000)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVB
 
 from ...core.compare import Arm, ComparisonQueue
 from ...core.config import RunConfig
+from .sweep_plot import LiveSweep
 
 STATE_MARKS = {"queued": "·", "running": "▶", "finished": "✓", "failed": "✗", "stopped": "■", "skipped": "–"}
 
@@ -98,7 +99,8 @@ class ComparisonRunner(QObject):
 
 
 class QueuePanel(QWidget):
-    """The visible queue: one line per arm, a Stop button, and Compare once arms have finished."""
+    """The visible queue: one line per arm, a Stop button, Compare once arms have finished, and for a budget
+    sweep the sweep plot, which gains each arm's point as the arm finishes."""
 
     compare_requested = Signal(list)
 
@@ -110,8 +112,13 @@ class QueuePanel(QWidget):
         self.title = QLabel("<b>A/B queue</b>: empty", self)
         self.title.setWordWrap(True)
         self.list = QListWidget(self)
+        self.sweep = LiveSweep(self)
+        self.sweep.hide()
+        self._sweep_id = ""
+        """The comparison the sweep plot shows."""
         lay.addWidget(self.title)
         lay.addWidget(self.list, 1)
+        lay.addWidget(self.sweep, 2)
         buttons = QHBoxLayout()
         self.stop_button = QPushButton("Stop queue", self)
         self.compare_button = QPushButton("Compare results", self)
@@ -135,8 +142,18 @@ class QueuePanel(QWidget):
             done = sum(s in ("finished", "failed", "stopped", "skipped") for s in queue.states.values())
             self.title.setText(f"<b>A/B queue</b> {queue.comparison_id}: {done} of {len(queue.arms)} arms done")
             self.last_run_dirs = list(queue.outcome.run_dirs)
+            self._follow_sweep(queue)
         self.stop_button.setEnabled(self.runner.active)
         self.compare_button.setEnabled(len(self.last_run_dirs) >= 2)
+
+    def _follow_sweep(self, queue: ComparisonQueue) -> None:
+        """Show the sweep plot for a queue over two budgets or more, with a point for every finished arm."""
+        if queue.comparison_id != self._sweep_id:
+            self._sweep_id = queue.comparison_id
+            self.sweep.reset()
+            self.sweep.setVisible(len({a.target_r for a in queue.arms}) >= 2)
+        if self.sweep.isVisibleTo(self):
+            self.sweep.add_runs(queue.outcome.run_dirs)
 
     def _on_done(self, outcome: Any) -> None:
         self.last_run_dirs = list(outcome.run_dirs)

@@ -39,13 +39,13 @@ from ...core.compare import (
     read_curves,
     read_run_result,
     results_csv,
-    sweep_series,
     verdict_for,
 )
 from ...core.errors import StudioError
 from ...core.export import ema
 from ..dashboard import _plotting as P
 from ..dashboard.plot_export import save_plots
+from .sweep_plot import draw_sweep, prepare_plot
 
 AXES = {"optimizer step": "step", "epoch": "epoch"}
 
@@ -138,12 +138,7 @@ class CompareView(QWidget):
 
     # ------------------------------------------------------------------ plots
     def _style(self, plot: pg.PlotItem, title: str, left: str, bottom: str) -> None:
-        plot.clear()
-        P.style_plot(plot, title, left, bottom=bottom, left_width=P.LEFT_AXIS_WIDTH, look=self.look)
-        if plot.legend is None:
-            plot.addLegend(offset=(-8, 8), labelTextColor=self.look.foreground, brush=self.look.legend_fill)
-        else:
-            plot.legend.clear()
+        prepare_plot(plot, title, left, bottom, self.look)
 
     def _draw_curves(self) -> None:
         axis = AXES[self.axis.currentText()]
@@ -164,19 +159,7 @@ class CompareView(QWidget):
                                       symbolPen=None, name=run_label(r))
 
     def _draw_sweep(self) -> None:
-        self._style(self.sweep_plot, f"Final {self.metric_name} vs effective params", self.metric_name,
-                    "adapter parameters")
-        series = sweep_series(self.results, self.metric_name)
-        for i, (name, points) in enumerate(series.items()):
-            colour = self.look.type_color(i)
-            xs, ys, spread = [p[0] for p in points], [p[1] for p in points], [p[2] for p in points]
-            self.sweep_plot.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=7,
-                                 symbolBrush=colour, symbolPen=None, name=name)
-            if any(spread):
-                import numpy as np
-
-                self.sweep_plot.addItem(pg.ErrorBarItem(x=np.array(xs), y=np.array(ys), height=2 * np.array(spread),
-                                                        pen=pg.mkPen(colour, width=1)))
+        draw_sweep(self.sweep_plot, self.results, self.metric_name, self.look)
 
     # ------------------------------------------------------------------ tables
     def _fill_table(self) -> None:

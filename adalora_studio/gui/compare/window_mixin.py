@@ -28,6 +28,10 @@ class ComparisonsMixin:
         """File ▸ Run library…"""
         self.comparisons.show_library()
 
+    def compare_with_lora(self, run_dir: str) -> None:
+        """"Compare with LoRA…" on the dashboard's finish panel: the same queue as the run library's."""
+        self.comparisons.ask_compare_with_lora(run_dir)
+
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)  # type: ignore[misc]
         if self.library_action is None:

@@ -94,7 +94,8 @@ def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str = "optimize
     plot.setTitle(title, color=fg, size="10pt")
     for name, label in (("left", left), ("bottom", bottom)):
         axis = plot.getAxis(name)
-        axis.enableAutoSIPrefix(False)
+        axis.showLabel(False)  # pyqtgraph 0.14 still applies an SI scale (x1000 for a 0-1 range) when the prefix
+        axis.enableAutoSIPrefix(False)  # is switched off on a visible label; hidden, the scale resets to 1
         axis.setLabel(label, color=fg)
         axis.setPen(fg)
         axis.setTextPen(fg)

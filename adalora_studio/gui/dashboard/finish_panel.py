@@ -1,5 +1,6 @@
-"""What to do with a finished (or stopped) run: its final metrics, where the adapter is (with Copy path, since a
-file manager may not be there to open it), Open folder, and the exports."""
+"""What to do with a finished (or stopped) run: its final metrics and peak memory, where the adapter is (with Copy
+path, since a file manager may not be there to open it), Open folder, the exports, and for an AdaLoRA run
+"Compare with LoRA…" (train the matched plain-LoRA baseline and compare)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
+from ...core.compare import peak_text
 from ...core.events import Finished
 from .state import STATUS_FINISHED, DashboardState
 
@@ -34,6 +36,8 @@ class FinishPanel(QFrame):
     export_rank_config = Signal(str)
     """Export ranks for LoRA: the run's ranks as a peft LoraConfig and an Axolotl snippet."""
     export_gguf = Signal(str)
+    compare_with_lora = Signal(str)
+    """A finished AdaLoRA run to compare with plain LoRA at its final parameter count."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +66,9 @@ class FinishPanel(QFrame):
                                       "mistakes or sample generations (report.json)")
         self.playground_button = QPushButton("Try it…")
         self.playground_button.setToolTip("Open the playground on this run: classify texts or generate")
+        self.compare_button = QPushButton("Compare with LoRA…")
+        self.compare_button.setToolTip("Did AdaLoRA help? Train plain LoRA on the same data, matched to this run's "
+                                       "final parameter count (optionally more seeds), then compare the two")
         self.more_button = QPushButton("More exports")
         self.more_button.setToolTip("Hand the run on: its ranks for plain-LoRA tools, or the model as GGUF")
         more = QMenu(self.more_button)
@@ -72,16 +79,20 @@ class FinishPanel(QFrame):
         self.gguf_action.setToolTip("Llama-family causal LMs: the merged model as GGUF (f16 or q8_0) and an "
                                     "Ollama Modelfile")
         self.more_button.setMenu(more)
-        buttons = QHBoxLayout()  # under the text, so long paths and the report line get the panel's full width
-        for button in (self.report_button, self.playground_button, self.copy_button, self.open_button,
-                       self.lora_button, self.merged_button, self.csv_button, self.plots_button, self.more_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        actions = QHBoxLayout()  # under the text, so long paths and the report line get the panel's full width;
+        files = QHBoxLayout()  # two rows, so the buttons fit a laptop-wide window
+        for row, buttons in ((actions, (self.report_button, self.playground_button, self.compare_button)),
+                             (files, (self.copy_button, self.open_button, self.lora_button, self.merged_button,
+                                      self.csv_button, self.plots_button, self.more_button))):
+            for button in buttons:
+                row.addWidget(button)
+            row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setSpacing(4)
         layout.addWidget(self.metrics_label)
         layout.addWidget(self.label)
-        layout.addLayout(buttons)
+        layout.addLayout(actions)
+        layout.addLayout(files)
         self.run_dir = ""
         self.path = ""
         """The folder the label names (the adapter, the last checkpoint or the run folder)."""
@@ -93,6 +104,7 @@ class FinishPanel(QFrame):
         self.plots_button.clicked.connect(self.export_plots)
         self.report_button.clicked.connect(lambda: self.report_requested.emit(self.run_dir))
         self.playground_button.clicked.connect(lambda: self.playground_requested.emit(self.run_dir))
+        self.compare_button.clicked.connect(lambda: self.compare_with_lora.emit(self.run_dir))
         self.ranks_action.triggered.connect(lambda: self.export_rank_config.emit(self.run_dir))
         self.gguf_action.triggered.connect(lambda: self.export_gguf.emit(self.run_dir))
 
@@ -107,6 +119,9 @@ class FinishPanel(QFrame):
             self.metrics_label.setText(f"<b>{kind}</b>: {html.escape(format_metrics(metrics))}")
         else:
             self.metrics_label.setText("<b>No evaluation yet</b>")
+        if finished and state.terminal.peak_memory_mb is not None:
+            peak = peak_text(state.terminal.peak_memory_mb, state.terminal.peak_cuda_mb)
+            self.metrics_label.setText(f"{self.metrics_label.text()} · <b>peak memory</b> {html.escape(peak)}")
         if finished:
             self.path = state.terminal.adapter_dir
             self.label.setText(f"<b>Adapter saved</b> to {html.escape(self.path)}")
@@ -125,6 +140,9 @@ class FinishPanel(QFrame):
         headline = report_headline(self.run_dir)
         self.report_button.setEnabled(bool(headline))
         self.playground_button.setEnabled(finished or bool(state.last_checkpoint))
+        method = str((state.started.config if state.started else {}).get("method", "adalora"))
+        self.compare_button.setVisible(method == "adalora")  # a LoRA run is already the baseline
+        self.compare_button.setEnabled(finished)
         if headline:
             self.label.setText(f"{self.label.text()}<br>{headline}")
 
