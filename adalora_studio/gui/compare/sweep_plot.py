@@ -20,14 +20,32 @@ from ..dashboard import _plotting as P
 WAITING_HINT = "Each arm's point appears here as it finishes"
 
 
-def prepare_plot(plot: pg.PlotItem, title: str, left: str, bottom: str, look: P.Look) -> None:
-    """Clear ``plot`` and style it (title, axes, an emptied legend)."""
+def compact_count(value: float) -> str:
+    """``950``, ``40k``, ``1.2M``: a parameter count short enough for a tick label."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+class CountAxis(pg.AxisItem):
+    """An axis of parameter counts labelled ``40k``, ``120k`` (six-digit labels ran into each other)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 (Qt API)
+        return [compact_count(v * scale) for v in values]
+
+
+def prepare_plot(plot: pg.PlotItem, title: str, left: str, bottom: str, look: P.Look,
+                 legend_offset: tuple[int, int] = (-8, 8)) -> None:
+    """Clear ``plot`` and style it (title, axes, an emptied legend at ``legend_offset``: pyqtgraph's corner
+    offsets, negative from the right or bottom)."""
     plot.clear()
     P.style_plot(plot, title, left, bottom=bottom, left_width=P.LEFT_AXIS_WIDTH, look=look)
     if plot.legend is None:
-        plot.addLegend(offset=(-8, 8), labelTextColor=look.foreground, brush=look.legend_fill)
+        plot.addLegend(offset=legend_offset, labelTextColor=look.foreground, brush=look.legend_fill)
     else:
         plot.legend.clear()
+        plot.legend.setOffset(legend_offset)
 
 
 def draw_sweep(plot: pg.PlotItem, results: Sequence[RunResult], metric: str, look: P.Look) -> dict[str, int]:
@@ -56,7 +74,7 @@ class LiveSweep(pg.GraphicsLayoutWidget):
         self.look = P.current_look()
         self.setBackground(self.look.background)
         self.setMinimumSize(320, 240)
-        self.plot = self.addPlot()
+        self.plot = self.addPlot(axisItems={"bottom": CountAxis("bottom")})
         self.results: dict[str, RunResult] = {}
         self.problems: list[str] = []
         self.points: dict[str, int] = {}

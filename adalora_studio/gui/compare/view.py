@@ -45,7 +45,7 @@ from ...core.errors import StudioError
 from ...core.export import ema
 from ..dashboard import _plotting as P
 from ..dashboard.plot_export import save_plots
-from .sweep_plot import draw_sweep, prepare_plot
+from .sweep_plot import CountAxis, draw_sweep, prepare_plot
 
 AXES = {"optimizer step": "step", "epoch": "epoch"}
 
@@ -91,7 +91,7 @@ class CompareView(QWidget):
         self.graphics.setMinimumHeight(260)
         self.loss_plot = self.graphics.addPlot(row=0, col=0)
         self.metric_plot = self.graphics.addPlot(row=0, col=1)
-        self.sweep_plot = self.graphics.addPlot(row=0, col=2)
+        self.sweep_plot = self.graphics.addPlot(row=0, col=2, axisItems={"bottom": CountAxis("bottom")})
         split.addWidget(self.graphics)
         tabs = QTabWidget(self)
         self.table = QTableWidget(0, 6, tabs)
