@@ -180,6 +180,9 @@ def scenario(runs: list[str], gc_mode: str, lines: int, rows: int) -> list[dict]
         probe.phase = f"{name}: score {rows} validation rows"
         page.score_rows(rows)
         wait(page.results_shown)
+        probe.phase = f"{name}: score {rows} rows again"  # other rows of the same run
+        page.score_rows(rows)
+        wait(page.results_shown)
     probe.phase = "idle after"
     for _ in range(50):
         wait(probe.timer.timeout)

@@ -144,6 +144,17 @@ def test_the_model_cache_reuses_until_another_is_asked_for(cls_run, causal_run) 
     assert cache.loads == 2 and cache.loaded_paths() == [causal_run.resolve()]
 
 
+def test_the_model_cache_reads_a_runs_eval_rows_once_and_drops_them_with_the_model(cls_run, causal_run) -> None:
+    cache = ModelCache(size=1)
+    rows = cache.eval_rows(cls_run[0])
+    assert rows.texts and len(rows.labels) == len(rows.texts) and cache.row_loads == 1
+    assert cache.eval_rows(cls_run[0]) is rows and cache.row_loads == 1 and cache.loads == 1
+    cache.get(causal_run)  # evicts the classification run, and its rows with it
+    again = cache.eval_rows(cls_run[0])
+    assert cache.row_loads == 2 and cache.loads == 3 and again is not rows
+    assert again.texts == rows.texts and again.labels == rows.labels
+
+
 def test_streamed_generation_equals_non_streamed_greedy_generation(causal_run) -> None:
     import torch
 

@@ -70,7 +70,12 @@ def test_playground_round_trip(qtbot, worker, runs, tmp_path: Path) -> None:  # 
     table = page.classify.table
     assert table.rowCount() == 10 and table.columnCount() == 6
     assert all(table.item(r, 1).text() in labels for r in range(10))
-    assert page.jobs.cache.loads == 2
+    assert page.jobs.cache.loads == 2 and page.jobs.cache.row_loads == 1
+    first = [table.item(r, 0).text() for r in range(10)]
+    with qtbot.waitSignal(page.results_shown, timeout=60_000):
+        page.classify.score_button.click()  # other random rows, from the rows read the first time
+    assert page.jobs.cache.row_loads == 1 and table.rowCount() == 10
+    assert [table.item(r, 0).text() for r in range(10)] != first
     _save(page, "playground-classification.png", tmp_path)
     # switch run: back to A is a reuse, the causal run a new load
     with qtbot.waitSignal(page.loaded, timeout=60_000):

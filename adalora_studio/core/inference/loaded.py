@@ -118,8 +118,11 @@ class ModelCache:
     def __init__(self, size: int = 2) -> None:
         self.size = max(1, size)
         self._models: dict[Path, LoadedModel] = {}
+        self._rows: dict[Path, Any] = {}
         self.loads = 0
         """How many times a model was actually loaded (a reuse does not count)."""
+        self.row_loads = 0
+        """How many times a run's evaluation rows were read from its data (a reuse does not count)."""
 
     def get(self, path: str | Path, model_cfg: ModelConfig | None = None) -> LoadedModel:
         """The loaded model of ``path``, loading it (and dropping the least recently used) when needed."""
@@ -128,11 +131,26 @@ class ModelCache:
             loaded = self._models.pop(key)
         else:
             while len(self._models) >= self.size:
-                self._models.pop(next(iter(self._models)))
+                dropped = next(iter(self._models))
+                self._models.pop(dropped)
+                self._rows.pop(dropped, None)
             loaded = load_for_inference(key, model_cfg)
             self.loads += 1
         self._models[key] = loaded
         return loaded
+
+    def eval_rows(self, path: str | Path) -> Any:
+        """The run's own evaluation rows (:func:`run_eval_rows`) of the model of ``path``, read once per loaded model.
+
+        They are kept with the model and dropped with it, so scoring rows again does no data loading."""
+        from .rows import run_eval_rows
+
+        loaded = self.get(path)
+        key = Path(path).resolve()
+        if key not in self._rows:
+            self._rows[key] = run_eval_rows(loaded)
+            self.row_loads += 1
+        return self._rows[key]
 
     def loaded_paths(self) -> list[Path]:
         """Paths of the models held, least recently used first."""

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -23,12 +24,17 @@ from PySide6.QtWidgets import (
 
 from .bars import ProbabilityBars
 
+FILL_CHUNK = 50
+"""Validation-table rows set per event-loop turn."""
+
 
 class ClassifyView(QWidget):
     """Input box, Predict, per-line results (label, confidence, bars) for one or two runs, validation-row table."""
 
     predict_requested = Signal(list)
     score_requested = Signal(int)
+    rows_shown = Signal()
+    """The validation-row table is filled (after the last chunk of :meth:`show_rows`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +64,8 @@ class ClassifyView(QWidget):
         self.table.setHorizontalHeaderLabels(["Text", "True label", "Predicted", "Confidence"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setResizeContentsPrecision(FILL_CHUNK)  # size columns from a sample of rows
+        self._fill_id = 0
         layout = QVBoxLayout(self)
         layout.addWidget(self.input)
         layout.addLayout(buttons)
@@ -102,29 +110,64 @@ class ClassifyView(QWidget):
             self.results_layout.insertWidget(self.results_layout.count() - 1, box)
 
     def show_rows(self, rows: list[dict[str, Any]], other_name: str = "") -> None:
-        """Fill the validation-row table (two more columns when a second run scored the same rows)."""
+        """Fill the validation-row table (two more columns when a second run scored the same rows).
+
+        Rows go in ``FILL_CHUNK`` at a time, one chunk per event-loop turn, so a long table never holds the GUI
+        thread; :attr:`rows_shown` is emitted when the last row is in. A new call drops a fill still under way."""
+        self._fill_id += 1
         two = bool(rows) and "other_predicted" in rows[0]
         headers = ["Text", "True label", "Predicted", "Confidence"]
         if two:
             headers += [f"{other_name or 'Run B'}: predicted", "Confidence"]
-        self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels(headers)
-        self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            values = [row["text"], row["true"], row["predicted"], f"{row['confidence']:.1%}"]
-            if two:
-                values += [row["other_predicted"], f"{row['other_confidence']:.1%}"]
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(str(value))
-                if c in (2, 4) and value != row["true"]:
+        table = self.table
+        table.setUpdatesEnabled(False)
+        table.blockSignals(True)
+        table.clearContents()
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.setRowCount(len(rows))
+        table.blockSignals(False)
+        table.setUpdatesEnabled(True)
+        self._fill(self._fill_id, rows, two, 0)
+
+    def _fill(self, fill_id: int, rows: list[dict[str, Any]], two: bool, start: int) -> None:
+        """Set the items of rows ``start`` .. ``start + FILL_CHUNK``; queue the next chunk or finish."""
+        if fill_id != self._fill_id:  # a newer fill took over
+            return
+        table = self.table
+        table.setUpdatesEnabled(False)
+        table.blockSignals(True)
+        stop = min(start + FILL_CHUNK, len(rows))
+        for r in range(start, stop):
+            for c, value, wrong in _cells(rows[r], two):
+                item = QTableWidgetItem(value)
+                if wrong:
                     item.setForeground(_wrong_brush())
-                item.setToolTip(str(value))
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+                item.setToolTip(value)
+                table.setItem(r, c, item)
+        table.blockSignals(False)
+        table.setUpdatesEnabled(True)
+        if stop < len(rows):
+            QTimer.singleShot(0, lambda: self._fill(fill_id, rows, two, stop))
+            return
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.rows_shown.emit()
 
 
+def _cells(row: dict[str, Any], two: bool) -> list[tuple[int, str, bool]]:
+    """(column, text, whether it is a wrong prediction) of one scored row."""
+    cells = [(0, str(row["text"]), False), (1, str(row["true"]), False),
+             (2, str(row["predicted"]), row["predicted"] != row["true"]), (3, f"{row['confidence']:.1%}", False)]
+    if two:
+        cells += [(4, str(row["other_predicted"]), row["other_predicted"] != row["true"]),
+                  (5, f"{row['other_confidence']:.1%}", False)]
+    return cells
+
+
+@functools.cache
 def _wrong_brush() -> Any:
+    """The wrong-prediction brush, built once (on the GUI thread, at first use)."""
     from PySide6.QtGui import QBrush, QColor
 
     return QBrush(QColor("#c0392b"))

@@ -35,10 +35,10 @@ def predict_job(cache: Any, path: str, texts: list[str]) -> list[dict[str, Any]]
 def score_rows_job(cache: Any, path: str, n: int, seed: int, other: str | None = None) -> list[dict[str, Any]]:
     """``n`` random rows of the run's own evaluation split: text, true label, prediction and confidence (and the
     second run's prediction on the same rows)."""
-    from ...core.inference import predict, run_eval_rows
+    from ...core.inference import predict
 
     loaded = cache.get(path)
-    rows = run_eval_rows(loaded)
+    rows = cache.eval_rows(path)  # read once per loaded run, then reused
     picks = random.Random(seed).sample(range(len(rows.texts)), min(n, len(rows.texts)))
     texts = [rows.texts[i] for i in picks]
     mine = predict(loaded, texts)

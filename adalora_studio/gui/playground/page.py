@@ -77,6 +77,7 @@ class PlaygroundPage(QWidget):
         self.back_button.clicked.connect(self.back_requested)
         self.classify.predict_requested.connect(self.predict)
         self.classify.score_requested.connect(self.score_rows)
+        self.classify.rows_shown.connect(self.results_shown)  # after the table's last chunk is in
         self.generate.generate_requested.connect(self.start_generation)
         self.generate.stop_requested.connect(self.stop_generation)
         self.jobs.piece.connect(self._on_piece)
@@ -183,9 +184,9 @@ class PlaygroundPage(QWidget):
         other = self._other()
         job = self.jobs.score_rows(self.current["path"], n, self._seed, other)
         name = f"B · {self.other_combo.currentText().split('  (')[0]}" if other else ""
-        job.succeeded.connect(lambda rows: (self.classify.show_rows(rows, name), self._say(
+        job.succeeded.connect(lambda rows: (self._say(
             f"{len(rows)} random validation rows scored; "
-            f"{sum(r['true'] == r['predicted'] for r in rows)} correct."), self.results_shown.emit()))
+            f"{sum(r['true'] == r['predicted'] for r in rows)} correct."), self.classify.show_rows(rows, name)))
         job.failed.connect(self._on_failed)
         self._say("Scoring validation rows…")
 
