@@ -54,6 +54,7 @@ def test_playground_round_trip(qtbot, worker, runs, tmp_path: Path) -> None:  # 
         page.choose(str(a))
     assert got.args[0]["task"] == "text-classification" and page.views.currentWidget() is page.classify
     labels = got.args[0]["labels"]
+    assert page.jobs.cache.row_loads == 1  # the validation rows are read with the model, before any score
     # predict two lines with run A alone, then side by side with run B
     page.classify.input.setPlainText("my card was charged twice\nthe app crashes when I log in")
     with qtbot.waitSignal(page.results_shown, timeout=60_000):

@@ -19,10 +19,24 @@ STREAM_INTERVAL_S = 0.05
 
 
 def load_job(cache: Any, path: str) -> dict[str, Any]:
-    """Load (or reuse) the model of ``path``; describe it."""
+    """Load (or reuse) the model of ``path``, with a classification run's validation rows; describe it."""
     loaded = cache.get(path)
+    if loaded.task == "text-classification" and loaded.config is not None:
+        _prepare_rows(cache, path)
     return {"path": path, "name": loaded.name, "task": loaded.task, "labels": list(loaded.label_names),
             "source": loaded.source, "loads": cache.loads}
+
+
+def _prepare_rows(cache: Any, path: str) -> None:
+    """Read the run's validation rows now, with its model, so scoring them does no data work on any click. The
+    first read in a session imports ``datasets`` (about a second holding the GIL); the load is already a wait.
+    A read that fails is left for a score to report."""
+    from ...core.errors import StudioError
+
+    try:
+        cache.eval_rows(path)
+    except (StudioError, OSError):
+        pass
 
 
 def predict_job(cache: Any, path: str, texts: list[str]) -> list[dict[str, Any]]:
