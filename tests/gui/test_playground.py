@@ -73,8 +73,16 @@ def test_playground_round_trip(qtbot, worker, runs, tmp_path: Path) -> None:  # 
     assert all(table.item(r, 1).text() in labels for r in range(10))
     assert page.jobs.cache.loads == 2 and page.jobs.cache.row_loads == 1
     first = [table.item(r, 0).text() for r in range(10)]
-    with qtbot.waitSignal(page.results_shown, timeout=60_000):
-        page.classify.score_button.click()  # other random rows, from the rows read the first time
+    data_files = [f for f in Path(a).parents[1].iterdir() if f.is_file()]  # the run's train and eval files
+    assert data_files
+    for f in data_files:  # scoring again must not read them: the rows read at load are reused
+        f.rename(f.with_name(f.name + ".away"))
+    try:
+        with qtbot.waitSignal(page.results_shown, timeout=60_000):
+            page.classify.score_button.click()
+    finally:
+        for f in data_files:
+            f.with_name(f.name + ".away").rename(f)
     assert page.jobs.cache.row_loads == 1 and table.rowCount() == 10
     assert [table.item(r, 0).text() for r in range(10)] != first
     _save(page, "playground-classification.png", tmp_path)
