@@ -73,6 +73,9 @@ def test_budget_page_plans_qa_from_the_windows_validate_counts(qtbot, worker, ti
     assert f"⚠ Only {report.plan.total_steps} optimizer steps (advised: 100 or more)" in titles, titles
     assert page.advice._recipe == paper_recipe_fix(state.config, report.plan)
     _save(wizard, "windows")
+    wizard.go_to(4)  # the review page says where the steps come from
+    assert (f"{questions:,} train" in wizard.review_page.summary.text()
+            and f"{report.data.n_train:,} training windows" in wizard.review_page.summary.text())
     data_jobs._WINDOWS.clear()  # counted from scratch (not the doctor's count) it is the same
     assert data_jobs.qa_windows(state.config) == (report.data.n_train, questions)
 

@@ -26,6 +26,7 @@ from ...core.errors import StudioError
 from ..labels import for_gui
 from .launch_export import LaunchExport
 from .page import InlineMessage, WizardPage, human_count
+from .qa_windows import planning_rows
 from .resource_check import ResourceCheck
 from .state import WizardState
 
@@ -58,6 +59,7 @@ class ReviewPage(WizardPage):
         self.save_button.clicked.connect(self.save_dialog)
         self.copy_button.clicked.connect(self.copy_command)
         state.config_changed.connect(lambda _cfg: self.refresh())
+        state.windows_changed.connect(lambda _count: self.refresh())
         self.refresh()
 
     def _build_left(self) -> QVBoxLayout:
@@ -110,6 +112,15 @@ class ReviewPage(WizardPage):
         right.addWidget(self.launch_export)
         return right
 
+    def _windows(self) -> str:
+        """Question answering: the training windows the engine trains on (what the step count comes from)."""
+        if self.state.config.task != "question-answering":
+            return ""
+        n_windows, note = planning_rows(self.state)
+        if note:
+            return " questions (training windows not counted yet: the step count is approximate)"
+        return f" questions; {n_windows:,} training windows after doc stride {self.state.config.data.doc_stride}"
+
     def entered(self) -> None:
         self.refresh()
 
@@ -133,7 +144,7 @@ class ReviewPage(WizardPage):
         if summary is not None:
             n = len(summary.label_names) if cfg.task == "text-classification" else 0
             labels = f", {n} label{'' if n == 1 else 's'}" if n else ""
-            rows.append(("Rows", f"{summary.n_train:,} train, {summary.n_eval:,} eval{labels}"))
+            rows.append(("Rows", f"{summary.n_train:,} train, {summary.n_eval:,} eval{labels}{self._windows()}"))
         b = cfg.budget
         if b.budget_mode == "ranks":
             budget = f"init_r {b.init_r} → target_r {b.target_r}"
