@@ -79,6 +79,22 @@ def test_a_run_that_does_not_fit_names_the_knobs_with_numbers(tiny_bert_dir: Pat
     assert "data.max_length 64 -> 32" in text and "gradient_checkpointing" in text
 
 
+def test_a_run_that_does_not_fit_in_vram_splits_the_gpu_memory(tiny_bert_dir: Path, tickets: Path,
+                                                               tmp_path: Path) -> None:
+    """On CUDA the steps' share is the peak VRAM less what the model held on the GPU, not less its RAM."""
+    from adalora_studio.core.config import with_section
+
+    cfg = with_section(bert_config(tiny_bert_dir, tickets, tmp_path, batch_size=8), "data", max_length=64)
+    report = PreflightReport(steps_measured=5, s_per_step=0.5, cpu_s_per_step=0.5, eval_s=2.0, total_steps=100,
+                             n_evals=2, projected_s=54.0, peak_ram_mb=3000.0, base_ram_mb=500.0,
+                             model_ram_mb=1000.0, available_ram_mb=20000.0, peak_vram_mb=9000.0,
+                             total_vram_mb=8000.0, model_vram_mb=3000.0, device="cuda", config=cfg)
+    assert report.fits_ram and not report.fits_vram
+    text = "\n".join(report.lines())
+    assert "Needs about 9000 MiB, " in text and "the steps add about 6000 MiB" in text
+    assert "training.batch_size 8 -> 4: about 3000 MiB less" in text
+
+
 def test_planned_evaluations_follow_the_engine_schedule(tiny_bert_dir: Path, tickets: Path, tmp_path: Path) -> None:
     cfg = bert_config(tiny_bert_dir, tickets, tmp_path, eval_every=5)
     assert planned_evals(cfg, 16, 7) == 4  # steps 5, 10, 15 and the final 16

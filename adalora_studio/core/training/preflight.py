@@ -58,6 +58,8 @@ class PreflightReport:
     available_ram_mb: float
     peak_vram_mb: float | None = None
     total_vram_mb: float | None = None
+    model_vram_mb: float | None = None
+    """CUDA memory allocated once the model was loaded, before the first step (None off CUDA)."""
     device: str = "cpu"
     config: RunConfig = field(default_factory=RunConfig)
 
@@ -128,7 +130,8 @@ def knob_lines(r: PreflightReport) -> list[str]:
     t, d = r.config.training, r.config.data
     peak = r.peak_vram_mb if not r.fits_vram and r.peak_vram_mb is not None else r.peak_ram_mb - r.base_ram_mb
     budget = FIT_MARGIN * ((r.total_vram_mb or 0.0) if not r.fits_vram else r.available_ram_mb)
-    steps_part = max(peak - r.model_ram_mb, 0.0)
+    on_vram = not r.fits_vram and r.peak_vram_mb is not None
+    steps_part = max(peak - ((r.model_vram_mb or 0.0) if on_vram else r.model_ram_mb), 0.0)
     out = [f"Needs about {peak:.0f} MiB, {budget:.0f} MiB usable; the steps add about {steps_part:.0f} MiB:"]
     if t.batch_size > 1:
         half = max(t.batch_size // 2, 1)
@@ -252,7 +255,8 @@ def measure_run(cfg: RunConfig, steps: int = 5, warmup: int = 2, stop: StopToken
     try:
         with _RssSampler() as rss:
             engine = Engine(dry_run_config(cfg, warmup + steps, tmp), stop, app="preflight")
-            wall, cpu, model_mb = _time_steps(engine.events(), warmup, rss, base, on_event)
+            vram_now = (lambda: torch.cuda.memory_allocated() / 2**20) if device == "cuda" else None
+            wall, cpu, model_mb, model_vram = _time_steps(engine.events(), warmup, rss, base, on_event, vram_now)
         eval_s = engine.stats.eval_s
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -266,7 +270,7 @@ def measure_run(cfg: RunConfig, steps: int = 5, warmup: int = 2, stop: StopToken
         steps_measured=len(wall), s_per_step=s_per_step, cpu_s_per_step=statistics.median(cpu), eval_s=eval_s,
         total_steps=plan.total_steps, n_evals=n_evals, projected_s=plan.total_steps * s_per_step + n_evals * eval_s,
         peak_ram_mb=rss.peak, base_ram_mb=base, model_ram_mb=model_mb, available_ram_mb=available,
-        peak_vram_mb=vram, total_vram_mb=total_vram, device=device, config=cfg)
+        peak_vram_mb=vram, total_vram_mb=total_vram, model_vram_mb=model_vram, device=device, config=cfg)
 
 
 def _device_of(cfg: RunConfig) -> str:
@@ -276,11 +280,14 @@ def _device_of(cfg: RunConfig) -> str:
 
 
 def _time_steps(events: Any, warmup: int, rss: _RssSampler, base: float,
-                on_event: Callable[[Event], None] | None = None) -> tuple[list[float], list[float], float]:
-    """Per-step wall and thread-CPU seconds after the warm-up, and the memory the model added before step 1."""
+                on_event: Callable[[Event], None] | None = None, vram_now: Callable[[], float] | None = None,
+                ) -> tuple[list[float], list[float], float, float | None]:
+    """Per-step wall and thread-CPU seconds after the warm-up, the RAM the model added before step 1 and (CUDA)
+    the memory allocated on the GPU then."""
     wall: list[float] = []
     cpu: list[float] = []
     model_mb = 0.0
+    model_vram: float | None = None
     t_prev = c_prev = 0.0
     for event in events:
         if on_event is not None:
@@ -290,6 +297,7 @@ def _time_steps(events: Any, warmup: int, rss: _RssSampler, base: float,
         now, cpu_now = time.perf_counter(), time.thread_time()
         if isinstance(event, RanksUpdated) and event.step == 0 and not t_prev:
             model_mb, t_prev, c_prev = rss.now() - base, now, cpu_now
+            model_vram = vram_now() if vram_now is not None else None
         elif isinstance(event, StepLogged):
             if event.step > warmup:
                 wall.append(now - t_prev)
@@ -299,7 +307,7 @@ def _time_steps(events: Any, warmup: int, rss: _RssSampler, base: float,
             raise RunError("the dry run was stopped")
     if not wall:
         raise RunError("the dry run measured no optimizer step")
-    return wall, cpu, model_mb
+    return wall, cpu, model_mb, model_vram
 
 
 def _is_stop(event: Event) -> bool:
