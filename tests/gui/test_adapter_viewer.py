@@ -14,6 +14,7 @@ from adalora_studio.gui.adapter_viewer import AdapterViewer, open_adapter
 from adalora_studio.gui.main_window import MainWindow
 from adalora_studio.gui.worker import TorchWorker
 from tests.core.test_folder_kind import adalora_with_rank_zero  # noqa: F401  (module fixture)
+from tests.png_dir import png_dir
 
 
 @pytest.fixture
@@ -50,8 +51,7 @@ def test_plain_peft_adalora_adapter_opens_with_bars_heatmap_and_spectra(
     assert kept_per_row == [m.rank for m in snap.matrices]  # the rank-0 matrix: an empty row, nothing kept
     for m in snap.matrices:
         assert sorted((v for v in m.singular_values if not math.isnan(v)), key=abs) == sorted(live[m.module], key=abs)
-    Path("/work/notes/png/issue13").mkdir(parents=True, exist_ok=True)
-    viewer.grab().save("/work/notes/png/issue13/adapter_viewer_tiny.png")
+    viewer.grab().save(str(png_dir("issue13") / "adapter_viewer_tiny.png"))
 
 
 def test_foreign_folders_get_a_message_saying_what_they_are(qtbot, window: MainWindow, tiny_bert_dir: Path,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from adalora_studio.core.config import BudgetConfig, RunConfig
 from adalora_studio.gui.wizard.budget import BudgetPage
 from adalora_studio.gui.wizard.state import WizardState
+from tests.png_dir import png_dir
 
 
 @dataclass(frozen=True)
@@ -41,4 +42,4 @@ def test_page_builds_every_control(qtbot) -> None:  # noqa: ANN001
     assert page.init_spin.toolTip() and page.accum_spin.toolTip()
     qtbot.waitUntil(lambda: page.problem() != "Updating the plan…", timeout=5000)
     assert "Waiting for the model" in (page.problem() or "")
-    page.grab().save("/work/notes/png/issue8/budget_page_bare.png")
+    page.grab().save(str(png_dir("issue8") / "budget_page_bare.png"))

@@ -14,8 +14,9 @@ from adalora_studio.core.runs import RunLibrary
 from adalora_studio.gui.main_window import MainWindow
 from adalora_studio.gui.worker import TorchWorker
 from tests.core.engine_fixtures import bert_config, small_classification_csv
+from tests.png_dir import png_dir
 
-PNG_DIR = Path("/work/notes/png/issue9")
+PNG_DIR = png_dir("issue9")
 
 
 def _save(widget, name: str) -> None:  # noqa: ANN001

@@ -10,8 +10,9 @@ import pytest
 from adalora_studio.core.events import RunStarted, StepLogged, event_to_json
 from adalora_studio.gui.dashboard.dashboard import Dashboard
 from tests.gui.synthetic_run import synthetic_events
+from tests.png_dir import png_dir
 
-PNG = Path("/work/notes/png")
+PNG = png_dir()
 
 
 @pytest.fixture

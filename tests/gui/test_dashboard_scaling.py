@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,9 @@ from adalora_studio.gui.dashboard import Dashboard
 from adalora_studio.gui.dashboard.pace import Pace
 from adalora_studio.gui.dashboard.ticks import thin_ticks
 from tests.gui.synthetic_run import synthetic_events
+from tests.png_dir import png_dir
 
-PNG = Path("/work/notes/png/issue15")
+PNG = png_dir("issue15")
 
 
 def snap(widget, name: str) -> None:  # noqa: ANN001

@@ -13,8 +13,9 @@ from adalora_studio.gui.wizard.review import ReviewPage
 from adalora_studio.gui.wizard.state import WizardState
 from adalora_studio.gui.wizard.training import TrainingPage
 from adalora_studio.gui.worker import TorchWorker
+from tests.png_dir import png_dir
 
-PNG = Path("/work/notes/png")
+PNG = png_dir()
 GPU_WITH_QUANT = {"cuda": True, "mps": False, "cuda_name": "GPU (probe data for this test)", "cuda_count": 1,
                   "bf16": True, "threads": 8, "auto_device": "cuda", "auto_precision": "bf16", "bitsandbytes": True}
 """What the device probe reports on a machine with a CUDA GPU and the quant extra."""

@@ -17,9 +17,10 @@ from adalora_studio.gui.wizard.state import WizardState
 from adalora_studio.gui.wizard.wizard import Wizard
 from tests.core.test_task_doctor import _long_contexts, _qa_cfg
 from tests.gui.test_wizard import worker  # noqa: F401  (fixture)
+from tests.png_dir import png_dir
 
 SLOW_MS = 180_000
-PNG = Path("/work/notes/png")
+PNG = png_dir()
 
 
 def _save(widget, name: str) -> None:  # noqa: ANN001

@@ -19,8 +19,9 @@ from adalora_studio.gui.run_metrics import final_metrics
 from adalora_studio.gui.running_indicator import notify_run_ended
 from adalora_studio.gui.worker import TorchWorker
 from tests.gui.synthetic_run import synthetic_events
+from tests.png_dir import png_dir
 
-PNG = Path("/work/notes/png/issue15")
+PNG = png_dir("issue15")
 
 
 def snap(widget, name: str) -> None:  # noqa: ANN001

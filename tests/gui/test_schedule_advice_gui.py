@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from adalora_studio.core.config import demo_config, with_section
 from tests.gui.test_wizard import make_wizard, wait_ready, worker  # noqa: F401  (fixture)
+from tests.png_dir import png_dir
 
-PNG = Path("/work/notes/png/issue9")
+PNG = png_dir("issue9")
 
 
 def test_budget_page_advises_and_fixes_the_schedule(qtbot, worker) -> None:  # noqa: ANN001, F811

@@ -18,9 +18,10 @@ from adalora_studio.gui.wizard.dataset import run_name_for
 from adalora_studio.gui.wizard.review import configs_dir
 from adalora_studio.gui.wizard.wizard import Wizard
 from adalora_studio.gui.worker import TorchWorker
+from tests.png_dir import png_dir
 
 SLOW_MS = 180_000
-PNG = Path("/work/notes/png/issue15")
+PNG = png_dir("issue15")
 
 
 @pytest.fixture
