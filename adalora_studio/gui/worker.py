@@ -84,6 +84,14 @@ class _Backend(QObject):
     run_done = Signal(object)
     """The terminal event."""
 
+    @Slot()
+    def preload(self) -> None:
+        """First thing on the new thread: torch's native libraries, loaded without holding the GIL, so the first
+        job's ``import torch`` does not freeze the window (``app/native_libs.py``)."""
+        from ..app.native_libs import preload_torch_libraries
+
+        preload_torch_libraries()
+
     @Slot(object)
     def run_job(self, request: tuple[int, Callable[..., Any], tuple, dict] | str) -> None:
         if request == _QUIT:
@@ -164,6 +172,7 @@ class TorchWorker(QObject):
         self._backend.events_ready.connect(self._on_events)
         self._backend.run_done.connect(self._on_run_done)
         self._thread.finished.connect(self._backend.deleteLater)
+        self._thread.started.connect(self._backend.preload)
         self._jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._stop: StopToken | None = None
