@@ -140,6 +140,9 @@ def gui_run(cfg, with_dashboard: bool = True) -> tuple[list, list[float], list[f
     from adalora_studio.gui.worker import TorchWorker
 
     app = QApplication.instance() or QApplication([])
+    from adalora_studio.gui.gil import keep_window_responsive
+
+    keep_window_responsive()  # as the app: GUI-thread garbage collection, short GIL switch interval
     dashboard = Dashboard()
     dashboard.resize(1400, 900)
     dashboard.show()

@@ -126,13 +126,21 @@ class Probe:
         return out
 
 
-def wait(signal, timeout_ms: int = 600_000) -> None:
+SETTLE_MS = 300
+"""After a phase's signal the phase stays open this long, so the layout and painting that Qt defers to the next
+event-loop turns (e.g. of the widgets a result just created) count in the phase that caused them."""
+
+
+def wait(signal, timeout_ms: int = 600_000, settle_ms: int = SETTLE_MS) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
     signal.connect(loop.quit)
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()
+    if settle_ms:
+        QTimer.singleShot(settle_ms, loop.quit)
+        loop.exec()
 
 
 def _import_libraries() -> str:
@@ -150,9 +158,11 @@ def scenario(runs: list[str], gc_mode: str, lines: int, rows: int) -> list[dict]
 
     app = QApplication([])
     if gc_mode == "app":
-        from adalora_studio.gui.gc_guard import collect_on_gui_thread
-
-        collect_on_gui_thread()
+        try:  # what the app sets up at start-up
+            from adalora_studio.gui.gil import keep_window_responsive
+        except ImportError:  # an older checkout (--compare): the collector alone
+            from adalora_studio.gui.gc_guard import collect_on_gui_thread as keep_window_responsive
+        keep_window_responsive()
     from adalora_studio.gui.playground import PlaygroundPage
     from adalora_studio.gui.worker import TorchWorker
 
@@ -161,7 +171,7 @@ def scenario(runs: list[str], gc_mode: str, lines: int, rows: int) -> list[dict]
     page.resize(1100, 760)
     page.show()
     probe = Probe()
-    wait(probe.timer.timeout)
+    wait(probe.timer.timeout, settle_ms=0)
     probe.phase = "import torch/transformers/peft (worker)"
     wait(worker.submit(_import_libraries).succeeded)
     for run in runs:
@@ -186,7 +196,7 @@ def scenario(runs: list[str], gc_mode: str, lines: int, rows: int) -> list[dict]
         wait(page.results_shown)
     probe.phase = "idle after"
     for _ in range(50):
-        wait(probe.timer.timeout)
+        wait(probe.timer.timeout, settle_ms=0)
     probe.stop()
     worker.shutdown(60_000)
     del app

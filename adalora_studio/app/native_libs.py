@@ -78,4 +78,4 @@ def _libc_dlopen() -> Callable[[bytes, int], int]:
     function = ctypes.CDLL(None).dlopen
     function.argtypes = [ctypes.c_char_p, ctypes.c_int]
     function.restype = ctypes.c_void_p
-    return function  # type: ignore[no-any-return]
+    return function

@@ -64,9 +64,9 @@ def _application() -> QApplication:  # noqa: F821 - imported below
     app = QApplication(sys.argv[:1])
     QGuiApplication.setApplicationDisplayName("AdaLoRA Studio")
     QGuiApplication.setDesktopFileName(APP_ID)  # matches StartupWMClass of the desktop entry
-    from .gc_guard import collect_on_gui_thread
+    from .gil import keep_window_responsive
 
-    collect_on_gui_thread()  # never let the torch worker thread run a collection that destroys Qt objects
+    keep_window_responsive()  # GUI-thread garbage collection, short GIL switch interval
     return app
 
 

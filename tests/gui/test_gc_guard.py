@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adalora_studio.gui.gc_guard import OLDER_EVERY, YOUNG_THRESHOLD, GuiThreadCollector
+from adalora_studio.gui.gc_guard import BULK_OBJECTS, OLDER_EVERY, YOUNG_THRESHOLD, GuiThreadCollector
 
 
 class Node:
@@ -24,7 +24,9 @@ class Node:
 @pytest.fixture
 def collector() -> Iterator[GuiThreadCollector]:
     gc.collect()
-    c = GuiThreadCollector(interval_s=0.05, quiet_s=0.1, start_timer=False)
+    unseen = {"now": True}
+    c = GuiThreadCollector(interval_s=0.05, quiet_s=0.1, start_timer=False, unseen=lambda: unseen["now"])
+    c.window = unseen  # type: ignore[attr-defined]
     seen: list[int] = []
     c.generations = seen  # type: ignore[attr-defined]
 
@@ -69,6 +71,15 @@ def test_ticks_never_collect_the_old_generation_and_freeze_survivors(collector: 
     assert not any(id(k) in unfrozen for k in kept)  # long-lived objects left the collector's sight
 
 
+def test_a_bulk_allocation_is_frozen_at_the_first_tick(collector: GuiThreadCollector) -> None:
+    assert busy_tick(collector) == "young"  # an ordinary tick: the young generation alone
+    bulk = [Node() for _ in range(2 * BULK_OBJECTS)]  # what a model load keeps
+    assert collector.tick() == "young+freeze"  # not three more young collections over the same objects first
+    unfrozen = {id(o) for o in gc.get_objects()}
+    assert not any(id(o) in unfrozen for o in bulk[:: BULK_OBJECTS // 10])
+    assert collector.generations == [0, 1]  # type: ignore[attr-defined]
+
+
 class Work:
     busy = True
 
@@ -90,6 +101,19 @@ def test_frozen_garbage_is_reclaimed_once_quiet_not_while_busy(collector: GuiThr
     assert ref() is None
     assert 2 in collector.generations  # type: ignore[attr-defined]
     assert [collector.tick() for _ in range(5)] == [""] * 5  # one full collection per quiet period
+
+
+def test_the_full_collection_waits_while_the_window_is_in_front(collector: GuiThreadCollector) -> None:
+    collector.window["now"] = False  # type: ignore[attr-defined]  # the user is looking at the window
+    node = Node()
+    ref = weakref.ref(node)
+    while "young+freeze" not in (busy_tick(collector), busy_tick(collector)):
+        pass
+    del node
+    idle = [collector.tick() for _ in range(3 * collector.quiet_ticks_needed)]
+    assert "reclaim" not in idle and ref() is not None
+    collector.window["now"] = True  # type: ignore[attr-defined]  # another application came to the front
+    assert collector.tick() == "reclaim" and ref() is None
 
 
 def test_worker_allocations_are_collected_on_the_gui_thread_and_a_loaded_model_is_frozen(
