@@ -23,6 +23,7 @@ log (``gui.log``). Nothing here touches a widget.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import logging
 import time
@@ -41,6 +42,11 @@ STEP_FORWARD_INTERVAL_S = 0.05
 """StepLogged events cross to the GUI thread at most ~20 times per second, in batches (none is dropped)."""
 
 RunFn = Callable[..., Iterator[Event]]
+
+WARM_MODULES = ("adalora_studio.core.training", "adalora_studio.core.inference", "adalora_studio.core.compare")
+"""Torch-free core packages (with what they import, almost all of core) that the GUI thread imports on first use:
+the report view's first ``core.inference`` import took 130-290 ms of the GUI thread. The worker imports them when
+it starts, in Python code that hands the GIL back every switch interval."""
 
 def describe_exception(exc: BaseException) -> tuple[str, str]:
     """(message for a person, technical detail) of an exception raised in a job or a run."""
@@ -87,10 +93,17 @@ class _Backend(QObject):
     @Slot()
     def preload(self) -> None:
         """First thing on the new thread: torch's native libraries, loaded without holding the GIL, so the first
-        job's ``import torch`` does not freeze the window (``app/native_libs.py``)."""
+        job's ``import torch`` does not freeze the window (``app/native_libs.py``); then the core packages the
+        window imports lazily (:data:`WARM_MODULES`), so that their first use on the GUI thread finds them
+        imported instead of stopping it for their import."""
         from ..app.native_libs import preload_torch_libraries
 
         preload_torch_libraries()
+        for name in WARM_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a warm-up only: the real import reports any problem where it happens
+                log.debug("warm import of %s failed", name, exc_info=True)
 
     @Slot(object)
     def run_job(self, request: tuple[int, Callable[..., Any], tuple, dict] | str) -> None:
