@@ -94,6 +94,8 @@ def test_a_live_run_shows_its_report_on_the_dashboard(qtbot, window: MainWindow,
     assert "accuracy" in dash.report_view.headline.text() and dash.report_view.tabs.count() == 3
     qtbot.waitUntil(lambda: any("see the Report tab" in line.message for line in dash.state.logs), timeout=5000)
     assert "Report tab" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: any("figures as PNG" in line.message for line in dash.state.logs), timeout=20_000)
+    assert dash.report_view.pngs.pending == 0  # drawn in the background, announced on the GUI thread
     _assert_png_twins(run_dir, ("report-confusion", "report-reliability"))
     dash.redraw()
     _save(window, "dashboard-report-classification.png", tmp_path)

@@ -57,3 +57,27 @@ def test_the_headless_commands_process_names_what_it_could_not_draw(tmp_path: Pa
     assert written == [str(tmp_path / "report-confusion.png")] and (tmp_path / "report-confusion.png").is_file()
     assert "PNG figures not written" in warning and "report-reliability.svg" in warning
     assert write_pngs_in_a_process(tmp_path / "missing")[1].endswith("not a run folder or an SVG file")
+
+
+def test_the_dashboard_draws_pngs_off_the_gui_thread_and_reports_on_it(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    import threading
+
+    from adalora_studio.gui.svg_png import PngDrawer
+
+    (tmp_path / "report-confusion.svg").write_text(confusion_svg(["a", "b"], [[1, 0], [0, 1]], [[1, 0], [0, 1]]),
+                                                   encoding="utf-8")
+    (tmp_path / "report-reliability.svg").write_text("not svg", encoding="utf-8")
+    drawer = PngDrawer()
+    drew_on: list[str] = []
+    real = drawer._draw
+    drawer._draw = lambda svgs: (drew_on.append(threading.current_thread().name), real(svgs))  # type: ignore[method-assign]
+    reported_on: list[str] = []
+    drawer.drawn.connect(lambda *_: reported_on.append(threading.current_thread().name))
+    with qtbot.waitSignal(drawer.drawn, timeout=20_000) as got:
+        assert drawer.draw(run_svgs(tmp_path))
+    written, problems = got.args
+    assert written == [tmp_path / "report-confusion.png"] and "report-reliability.svg" in problems[0]
+    assert drew_on and drew_on[0] != threading.current_thread().name  # drawn on its own thread
+    assert reported_on == [threading.current_thread().name] and drawer.pending == 0  # told on the GUI thread
+    (tmp_path / "report-reliability.svg").unlink()
+    assert not drawer.draw(run_svgs(tmp_path))  # everything up to date: nothing started, no signal

@@ -30,6 +30,8 @@ class ReportTab(QObject):
         self.tabs = tabs
         self.view = ReportView()
         self._key: tuple[str, float] | None = None
+        self._state: DashboardState | None = None
+        self.view.pngs.drawn.connect(self._announce_pngs)
 
     @property
     def present(self) -> bool:
@@ -64,12 +66,20 @@ class ReportTab(QObject):
         return True
 
     def _announce(self, state: DashboardState, report: Path) -> None:
+        self._state = state
+        state.logs.append(LogLine(time.time(), "info", f"Evaluation report {report.name}: see the Report tab"))
+        state.dirty.add(PART_LOG)
+
+    def _announce_pngs(self, written: list[Path], problems: list[str]) -> None:
+        """The background PNG drawing of the shown run's figures ended: say so in the run's log."""
+        state = self._state
+        if state is None:
+            return
         now = time.time()
-        state.logs.append(LogLine(now, "info", f"Evaluation report {report.name}: see the Report tab"))
-        if self.view.png_written:
-            state.logs.append(LogLine(now, "info", f"Saved {len(self.view.png_written)} report figures as PNG "
-                                                   f"beside the SVGs in {report.parent}"))
-        for problem in self.view.png_problems:
+        if written:
+            state.logs.append(LogLine(now, "info", f"Saved {len(written)} figures as PNG beside their SVGs in "
+                                                   f"{Path(written[0]).parent}"))
+        for problem in problems:
             state.logs.append(LogLine(now, "warning", f"A PNG figure could not be drawn: {problem}"))
         state.dirty.add(PART_LOG)
 

@@ -141,9 +141,11 @@ class ReportView(QWidget):
         super().__init__(parent)
         self.run_dir = ""
         self.report: dict[str, Any] | None = None
-        self.png_written: list[Path] = []
-        """The PNG figures the last :meth:`load_run` drew (missing or older than their SVG)."""
-        self.png_problems: list[str] = []
+        from ..svg_png import PngDrawer
+
+        self.pngs = PngDrawer(self)
+        """Draws the PNG twins of the run's figures in the background; its ``drawn(written, problems)`` signal
+        says when they are done."""
         self.title = QLabel("No report yet: it is written when a run finishes.")
         self.title.setWordWrap(True)
         self.headline = QLabel("")
@@ -173,9 +175,9 @@ class ReportView(QWidget):
             self.tabs.clear()
             return False
         self.show_report(found[1], found[0].name)
-        from ..svg_png import run_svgs, write_pngs
+        from ..svg_png import run_svgs
 
-        self.png_written, self.png_problems = write_pngs(run_svgs(run_dir))  # PNG twins of the SVG figures
+        self.pngs.draw(run_svgs(run_dir))  # PNG twins of the missing or stale SVG figures
         return True
 
     def _show_task_report(self, report: dict[str, Any]) -> None:
