@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adalora_studio.gui.playground.predictions_model import HEAD_ROLE, RANKED_ROLE
 from adalora_studio.gui.worker import TorchWorker
 from tests.core.engine_fixtures import torch_single_thread  # noqa: F401  (autouse fixture)
 from tests.core.inference_fixtures import finished_causal_run, finished_classification_run
@@ -59,13 +60,20 @@ def test_playground_round_trip(qtbot, worker, runs, tmp_path: Path) -> None:  # 
     page.classify.input.setPlainText("my card was charged twice\nthe app crashes when I log in")
     with qtbot.waitSignal(page.results_shown, timeout=60_000):
         page.classify.predict_button.click()
-    assert page.classify.results_layout.count() == 3  # two boxes + the stretch
+    model = page.classify.predictions
+    assert page.classify.prediction_count() == 2 and model.columnCount() == 2  # the text, then run A
+    assert model.index(1, 0).data() == "the app crashes when I log in"
     page.other_combo.setCurrentIndex(page.other_combo.findData(str(b)))
     with qtbot.waitSignal(page.results_shown, timeout=60_000):
         page.classify.predict_button.click()
-    box = page.classify.results_layout.itemAt(0).widget()
-    heads = [w.text() for w in box.findChildren(type(page.status)) if "</b>:" in w.text()]
-    assert [h.split(" ·")[0] for h in heads] == ["<b>A", "<b>B"]
+    assert page.classify.prediction_count() == 2 and model.columnCount() == 3  # the text, run A, run B
+    heads = [model.index(0, col).data(HEAD_ROLE) for col in (1, 2)]
+    assert [h.split(" ·")[0] for h in heads] == ["A", "B"]
+    for head, col in zip(heads, (1, 2), strict=True):
+        ranked = model.index(0, col).data(RANKED_ROLE)
+        assert sorted(label for label, _ in ranked) == sorted(labels)
+        assert head.endswith(f": {ranked[0][0]} ({ranked[0][1]:.1%})")  # the predicted label is the top one
+    _save(page, "playground-predictions.png", tmp_path)
     with qtbot.waitSignal(page.results_shown, timeout=60_000):
         page.classify.score_button.click()
     table = page.classify.table

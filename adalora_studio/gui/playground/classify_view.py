@@ -6,30 +6,35 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QGroupBox,
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from .bars import ProbabilityBars
+from .prediction_delegate import TOP_K, PredictionDelegate, row_height
+from .predictions_model import PredictionsModel
 
 FILL_CHUNK = 50
 """Validation-table rows set per event-loop turn."""
 
 
 class ClassifyView(QWidget):
-    """Input box, Predict, per-line results (label, confidence, bars) for one or two runs, validation-row table."""
+    """Input box, Predict, per-line results (label, confidence, bars) for one or two runs, validation-row table.
+
+    The per-line results are :attr:`predictions` (a :class:`PredictionsModel`, one row per line, a column per run)
+    shown by :attr:`results` (a table view whose delegate paints each run's cell), so hundreds of lines cost only
+    the rows on screen."""
 
     predict_requested = Signal(list)
     score_requested = Signal(int)
@@ -54,12 +59,8 @@ class ClassifyView(QWidget):
         buttons.addWidget(QLabel("Rows:"))
         buttons.addWidget(self.rows_spin)
         buttons.addWidget(self.score_button)
-        self.results = QWidget()
-        self.results_layout = QVBoxLayout(self.results)
-        self.results_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.results)
+        self.predictions = PredictionsModel(self)
+        self.results = _results_view(self.predictions)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Text", "True label", "Predicted", "Confidence"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -69,7 +70,7 @@ class ClassifyView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.input)
         layout.addLayout(buttons)
-        layout.addWidget(scroll, 3)
+        layout.addWidget(self.results, 3)
         layout.addWidget(self.table, 2)
         self.predict_button.clicked.connect(self._on_predict)
         self.score_button.clicked.connect(lambda: self.score_requested.emit(self.rows_spin.value()))
@@ -83,31 +84,27 @@ class ClassifyView(QWidget):
             self.predict_requested.emit(texts)
 
     def show_predictions(self, columns: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        """One box per input line; inside, one column per run (name, predictions in line order)."""
-        while self.results_layout.count() > 1:
-            item = self.results_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        n = len(columns[0][1]) if columns else 0
-        for i in range(n):
-            box = QGroupBox(_short(columns[0][1][i]["text"], 110))
-            row = QHBoxLayout(box)
-            for name, preds in columns:
-                p = preds[i]
-                cell = QVBoxLayout()
-                head = QLabel(f"<b>{name}</b>: {p['label']} ({p['probabilities'][p['label']]:.1%})")
-                head.setWordWrap(True)
-                cell.addWidget(head)
-                bars = ProbabilityBars()
-                bars.set_probabilities(p["probabilities"])
-                cell.addWidget(bars)
-                if p.get("note"):
-                    note = QLabel(f"⚠ {p['note']}")
-                    note.setWordWrap(True)
-                    note.setStyleSheet("color: #a15c00;")
-                    cell.addWidget(note)
-                row.addLayout(cell, 1)
-            self.results_layout.insertWidget(self.results_layout.count() - 1, box)
+        """One row per input line; after its text, one column per run: ``[(run name, predictions in line order)]``,
+        each prediction a ``predict_job`` dict (text, label, probabilities {label: p}, optional note)."""
+        self.predictions.set_predictions(columns)
+        self._fit_rows()
+        self.results.scrollToTop()
+
+    def prediction_count(self) -> int:
+        """Input lines shown in the results."""
+        return self.predictions.rowCount()
+
+    def _fit_rows(self) -> None:
+        """One fixed height for every row: the head, the top classes (at most TOP_K), "+N more", the note."""
+        model = self.predictions
+        classes = model.max_classes()
+        height = row_height(self.results.font(), classes, classes > TOP_K, model.has_notes())
+        self.results.verticalHeader().setDefaultSectionSize(height)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's signature
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_rows()
 
     def show_rows(self, rows: list[dict[str, Any]], other_name: str = "") -> None:
         """Fill the validation-row table (two more columns when a second run scored the same rows).
@@ -155,6 +152,25 @@ class ClassifyView(QWidget):
         self.rows_shown.emit()
 
 
+def _results_view(model: PredictionsModel) -> QTableView:
+    """The predictions table: fixed row heights, painted run cells, text and run columns sharing the width."""
+    view = QTableView()
+    view.setModel(model)
+    view.setItemDelegate(PredictionDelegate(view))
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setWordWrap(True)
+    view.setAlternatingRowColors(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setMinimumSectionSize(1)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+    return view
+
+
 def _cells(row: dict[str, Any], two: bool) -> list[tuple[int, str, bool]]:
     """(column, text, whether it is a wrong prediction) of one scored row."""
     cells = [(0, str(row["text"]), False), (1, str(row["true"]), False),
@@ -172,6 +188,3 @@ def _wrong_brush() -> Any:
 
     return QBrush(QColor("#c0392b"))
 
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
