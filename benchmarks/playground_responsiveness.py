@@ -3,7 +3,9 @@
 A 10 ms QTimer in the GUI thread records how late each tick fires while the playground page imports the model
 libraries (first use, on the worker), loads each run's model, classifies 50 pasted lines, scores 100 validation
 rows twice (classification: the first score, then other rows of the same run) or streams a base and a tuned
-generation (causal LM), all on the one worker. Per phase it prints p50 / p99 / max stall and the verdict
+generation (causal LM), all on the one worker, with what the app sets up at start-up (GUI-thread garbage
+collection, the short GIL switch interval). Each phase stays open ``SETTLE_MS`` after its signal, so deferred
+layout and painting count where they were caused. Per phase it prints p50 / p99 / max stall and the verdict
 against the dashboard's targets (p99 <= 20 ms, max <= 100 ms).
 
 Where the time of the stalls over 20 ms went, from the GUI thread's own counters (``thread_time`` and Linux
