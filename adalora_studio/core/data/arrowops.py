@@ -31,7 +31,7 @@ def select_rows(ds: datasets.Dataset, indices: Sequence[int] | Any) -> datasets.
     elif array.dtype != np.uint64:
         array = np.asarray(array, dtype=np.uint64)
     array = np.ascontiguousarray(array)
-    digest = hashlib.sha1(str(getattr(ds, "_fingerprint", "")).encode())
+    digest = _digest(ds)
     digest.update(array.data.cast("B"))
     if len(array) and int(array.max()) >= len(ds):
         raise IndexError(f"row {int(array.max())} is out of range for {len(ds)} rows")
@@ -41,6 +41,26 @@ def select_rows(ds: datasets.Dataset, indices: Sequence[int] | Any) -> datasets.
         mapped = current.column(0).take(mapped)
     return datasets.Dataset(ds.data, info=ds.info.copy(), split=ds.split,
                             indices_table=pa.table({"indices": mapped}), fingerprint=digest.hexdigest())
+
+
+def _digest(ds: datasets.Dataset) -> Any:
+    return hashlib.sha1(str(getattr(ds, "_fingerprint", "")).encode())
+
+
+def select_mapped(ds: datasets.Dataset, indices: Any) -> datasets.Dataset:
+    """:func:`select_rows` with a ready indices table (a ``datasets`` table of one uint64 column, e.g. a
+    memory-mapped split file) used as it is: the same rows and fingerprint as ``select_rows`` of its values,
+    nothing copied. ``ds`` must not map its rows already; the indices must be in range (not checked here)."""
+    import datasets
+
+    if getattr(ds, "_indices", None) is not None:
+        raise ValueError("select_mapped needs a dataset without an indices mapping")
+    digest = _digest(ds)
+    for chunk in indices.column(0).chunks:
+        data = chunk.buffers()[1]
+        digest.update(memoryview(data)[chunk.offset * 8:(chunk.offset + len(chunk)) * 8])
+    return datasets.Dataset(ds.data, info=ds.info.copy(), split=ds.split, indices_table=indices,
+                            fingerprint=digest.hexdigest())
 
 
 def column_array(ds: datasets.Dataset, column: str) -> Any:
@@ -153,6 +173,16 @@ class SortedCodes:
         return out
 
 
+def row_range(rows: Any, start: int, end: int) -> tuple[int, int]:
+    """Where the rows ``start <= row < end`` lie in the sorted numpy array ``rows``: ``(lo, hi)``. The bounds
+    are searched in ``rows``' own dtype (a list of Python ints would make numpy convert a uint64 ``rows`` into a
+    float64 copy of every row on each call)."""
+    import numpy as np
+
+    lo, hi = np.searchsorted(rows, np.array([start, end], dtype=rows.dtype))
+    return int(lo), int(hi)
+
+
 def take_rows(table: Any, rows: Any) -> Any:
     """``table.take(rows)`` one record batch at a time (pyarrow's own ``take`` on a chunked column concatenates
     every chunk first, a copy of the whole column), in the order of ``rows``."""
@@ -165,7 +195,7 @@ def take_rows(table: Any, rows: Any) -> Any:
     parts = []
     start = 0
     for batch in table.to_batches():
-        lo, hi = np.searchsorted(ordered, [start, start + batch.num_rows])
+        lo, hi = row_range(ordered, start, start + batch.num_rows)
         if hi > lo:
             parts.append(batch.take(pa.array(ordered[lo:hi] - start)))
         start += batch.num_rows
@@ -268,15 +298,22 @@ def distinct_labels(ds: datasets.Dataset, column: str, path: str, note: str) -> 
     return list(seen)
 
 
+def label_id_chunks(ds: datasets.Dataset, column: str, path: str, note: str, names: Sequence[str]) -> Iterator[Any]:
+    """Every row's label as an index into ``names`` (-1 where a label is not among them), one numpy int32 array
+    per chunk of the column, in row order."""
+    for keys in label_key_chunks(ds, column, path, note):
+        yield label_ids(keys, names)
+
+
 def label_id_array(ds: datasets.Dataset, column: str, path: str, note: str, names: Sequence[str]) -> Any:
     """Every row's label as an index into ``names`` (a numpy int32 array; -1 where a label is not among them)."""
     import numpy as np
 
     ids = np.empty(len(ds), np.int32)
     at = 0
-    for keys in label_key_chunks(ds, column, path, note):
-        ids[at:at + len(keys)] = label_ids(keys, names)
-        at += len(keys)
+    for part in label_id_chunks(ds, column, path, note, names):
+        ids[at:at + len(part)] = part
+        at += len(part)
     return ids
 
 

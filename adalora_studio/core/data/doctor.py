@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
-from .arrowops import SortedCodes, base_and_rows, chunk_fingerprints, chunks, in_sorted, is_text, select_rows, take_rows
+from .arrowops import (
+    SortedCodes,
+    base_and_rows,
+    chunk_fingerprints,
+    chunks,
+    in_sorted,
+    is_text,
+    row_range,
+    select_rows,
+    take_rows,
+)
 from .templates import Segment, render_tokens, resolve_template
 from .tokenize import IGNORE_INDEX
 
@@ -138,11 +148,22 @@ def _keys(table: Any, columns: list[str]) -> Any:
     return values[0] if len(values) == 1 else pc.binary_join_element_wise(*values, "\x1f")
 
 
+def _ascending(rows: Any, step: int = 1 << 16) -> bool:
+    """True when the numpy array ``rows`` never decreases, checked by chunks (no mask over every row)."""
+    import numpy as np
+
+    for start in range(0, len(rows) - 1, step):
+        part = rows[start:start + step + 1]
+        if not bool(np.all(part[1:] >= part[:-1])):
+            return False
+    return True
+
+
 def _sorted_rows(rows: Any) -> tuple[Any, Any]:
     """``rows`` in ascending order and, when they were not, the order that sorts them (else None)."""
     import numpy as np
 
-    if rows is None or len(rows) < 2 or bool(np.all(rows[1:] >= rows[:-1])):
+    if rows is None or _ascending(rows):
         return rows, None
     order = np.argsort(rows, kind="stable")
     return rows[order], order
@@ -160,7 +181,7 @@ def _codes(table: Any, columns: list[str], rows: Any) -> Any:
         if rows is None:
             local = None
         else:
-            lo, hi = np.searchsorted(rows, [start, end])
+            lo, hi = row_range(rows, start, end)
             local = rows[lo:hi].astype(np.int64) - start
         if local is None or len(local):
             keys = _keys(batch, columns)
@@ -183,7 +204,7 @@ def _matching_codes(table: Any, columns: list[str], rows: Any, wanted: SortedCod
         if rows is None:
             local = np.arange(batch.num_rows)
         else:
-            lo, hi = np.searchsorted(rows, [start, end])
+            lo, hi = row_range(rows, start, end)
             local = rows[lo:hi].astype(np.int64) - start
         if len(local):
             keys = _keys(batch, columns)

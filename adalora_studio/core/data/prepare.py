@@ -17,17 +17,25 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
 from ..errors import DataError
-from .arrowops import blank_rows, column_array, distinct_labels, label_id_array, select_rows
+from .arrowops import (
+    blank_rows,
+    column_array,
+    distinct_labels,
+    label_id_array,
+    label_id_chunks,
+    select_mapped,
+    select_rows,
+)
 from .columns import (
     ColumnSummary,
     guess_label_column,
     guess_text_columns,
     label_key,
     sort_label_names,
-    split_arrays,
     summarise_columns,
 )
 from .load import load_table, resolve_delimiter, resolve_format, row_note
+from .split_cache import Split, label_counts, stratified_split
 from .tokenize import (
     tokenize_classification,
 )
@@ -212,14 +220,24 @@ def _label_ids(table: datasets.Dataset, column: str, path: str, fmt: str, names:
     return label_id_array(table, column, path, row_note(fmt), names)
 
 
-def _counts(ids: Any, rows: Any, names: tuple[str, ...], minus: Any = None) -> dict[str, int]:
-    """Rows per class among ``ids[rows]`` (all when ``rows`` is None), less those counted in ``minus``."""
-    import numpy as np
-
-    counts = np.bincount(ids[rows] if rows is not None else ids, minlength=len(names))
-    if minus is not None:
-        counts = counts - minus
+def _counts(counts: Any, names: tuple[str, ...]) -> dict[str, int]:
+    """``counts`` (rows per class id) by class name."""
     return {n: int(counts[i]) for i, n in enumerate(names)}
+
+
+def _split(train: datasets.Dataset, label: str, path: str, fmt: str, names: tuple[str, ...],
+           cfg: RunConfig) -> tuple[Split, datasets.Dataset, datasets.Dataset]:
+    """The seeded stratified split of ``train`` (cached next to the file's Arrow data) and its two parts."""
+    def ids() -> Any:
+        return label_id_chunks(train, label, path, row_note(fmt), names)
+
+    split = stratified_split(train, label, names, cfg.data.eval_fraction, cfg.training.seed, ids)
+    if not len(split.eval):
+        raise DataError("is too small to hold out evaluation rows (every class has a single row); add rows or "
+                        "set data.eval_file", file=path)
+    if split.tables is not None:
+        return split, select_mapped(train, split.tables[0]), select_mapped(train, split.tables[1])
+    return split, select_rows(train, split.train), select_rows(train, split.eval)
 
 
 def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table: datasets.Dataset | None,
@@ -259,17 +277,13 @@ def _resolve_classification(cfg: RunConfig, train: datasets.Dataset, eval_table:
                             f"Training labels: {', '.join(names)}. Add training rows for them or remove them.",
                             file=eval_path, row=first + 1, column=label)
         train_part, eval_part = train, eval_table
-        train_counts = _counts(_label_ids(train, label, path, fmt, names), None, names)
-        eval_counts = _counts(eval_ids, None, names)
+        train_counts = _counts(label_counts(label_id_chunks(train, label, path, row_note(fmt), names), len(names))[0],
+                               names)
+        eval_counts = _counts(label_counts([eval_ids], len(names))[0], names)
     else:
-        ids = _label_ids(train, label, path, fmt, names)
-        train_idx, eval_idx = split_arrays(len(ids), d.eval_fraction, cfg.training.seed, ids)
-        if not len(eval_idx):
-            raise DataError("is too small to hold out evaluation rows (every class has a single row); add rows or "
-                            "set data.eval_file", file=path)
-        train_part, eval_part = select_rows(train, train_idx), select_rows(train, eval_idx)
-        eval_counts = _counts(ids, eval_idx, names)
-        train_counts = _counts(ids, None, names, minus=[eval_counts[n] for n in names])
+        split, train_part, eval_part = _split(train, label, path, fmt, names, cfg)
+        total, held = label_counts(label_id_chunks(train, label, path, row_note(fmt), names), len(names), split.eval)
+        eval_counts, train_counts = _counts(held, names), _counts(total - held, names)
         single = [n for n in names if train_counts[n] + eval_counts[n] == 1]
         if single:
             warnings.append(f"{len(single)} class(es) have a single row and are only trained on, never evaluated: "

@@ -16,6 +16,7 @@ of a multi-process run that convert the same file at once each end up with a who
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import hashlib
 import lzma
@@ -182,16 +183,50 @@ def _write_stream(tmp: Path, schema: Any, batches: Iterator[Any]) -> None:
             writer.write_batch(batch)
 
 
-def _csv_reader(path: Path, delimiter: str, column_types: dict[str, Any] | None = None) -> Any:
+@contextlib.contextmanager
+def _csv_reader(path: Path, delimiter: str, column_types: dict[str, Any] | None = None) -> Iterator[Any]:
+    """pyarrow's streaming CSV reader over a memory map of ``path``: its background read-ahead (up to 32 blocks)
+    then holds views of the file's pages, which the kernel can drop, rather than copies on the heap."""
+    import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    return pcsv.open_csv(
-        str(path),
-        read_options=pcsv.ReadOptions(block_size=_BLOCK),
-        parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pcsv.ConvertOptions(null_values=[""], strings_can_be_null=True,
-                                            quoted_strings_can_be_null=True, column_types=column_types),
-    )
+    with contextlib.ExitStack() as stack:
+        try:
+            source: Any = stack.enter_context(pa.memory_map(str(path)))
+        except OSError:  # a file that cannot be mapped is read as before
+            source = str(path)
+        reader = pcsv.open_csv(
+            source,
+            read_options=pcsv.ReadOptions(block_size=_BLOCK),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(null_values=[""], strings_can_be_null=True,
+                                                quoted_strings_can_be_null=True, column_types=column_types),
+        )
+        stack.callback(reader.close)
+        yield reader
+
+
+def _convert_csv(path: Path, delimiter: str, tmp: Path) -> None:
+    """Stream ``path`` into the Arrow file ``tmp`` with the column types pyarrow infers from the first block,
+    dates and times kept as text (as the rest of the studio, and pandas, read them)."""
+    import pyarrow as pa
+
+    with _csv_reader(path, delimiter) as reader:
+        dates = {f.name: pa.string() for f in reader.schema if pa.types.is_temporal(f.type)}
+        if not dates:
+            _check_utf8(reader.schema)
+            _write_stream(tmp, reader.schema, iter(reader))
+            return
+    with _csv_reader(path, delimiter, dates) as reader:
+        _check_utf8(reader.schema)
+        _write_stream(tmp, reader.schema, iter(reader))
+
+
+def _check_utf8(schema: Any) -> None:
+    import pyarrow as pa
+
+    if any(pa.types.is_binary(f.type) for f in schema):  # pyarrow's type for non-UTF-8 text
+        raise pa.ArrowInvalid("invalid UTF-8")
 
 
 def csv_to_arrow(path: Path, delimiter: str, on_error: Callable[[Path, str], None]) -> Path:
@@ -202,19 +237,14 @@ def csv_to_arrow(path: Path, delimiter: str, on_error: Callable[[Path, str], Non
 
     def build(tmp: Path) -> None:
         try:
-            reader = _csv_reader(path, delimiter)
-            dates = {f.name: pa.string() for f in reader.schema if pa.types.is_temporal(f.type)}
-            if dates:  # dates and times stay text, as the rest of the studio (and pandas) reads them
-                reader = _csv_reader(path, delimiter, dates)
-            if any(pa.types.is_binary(f.type) for f in reader.schema):  # pyarrow's type for non-UTF-8 text
-                raise pa.ArrowInvalid("invalid UTF-8")
-            _write_stream(tmp, reader.schema, iter(reader))
+            _convert_csv(path, delimiter, tmp)
             return
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
             on_error(path, delimiter)
-        names = _csv_reader(path, delimiter).schema.names
-        reader = _csv_reader(path, delimiter, {name: pa.string() for name in names})
-        _write_stream(tmp, reader.schema, iter(reader))
+        with _csv_reader(path, delimiter) as reader:
+            names = reader.schema.names
+        with _csv_reader(path, delimiter, {name: pa.string() for name in names}) as reader:
+            _write_stream(tmp, reader.schema, iter(reader))
 
     return cached(path, "csv", (delimiter,), build)
 
