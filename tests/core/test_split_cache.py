@@ -159,3 +159,17 @@ def test_a_file_too_small_to_hold_out_rows_writes_no_split(tmp_path: Path) -> No
         inspect_dataset(with_section(RunConfig(), "data", train_file=str(path)))
     folder = paths.cache_dir() / "splits"
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_an_unwritable_cache_splits_in_memory(tmp_path: Path) -> None:
+    labels = ["a", "b", "c"] * 10
+    ds, names = _arrow_dataset(tmp_path, labels), ("a", "b", "c")
+    paths.cache_dir().mkdir(parents=True, exist_ok=True)
+    (paths.cache_dir() / "splits").write_text("a file where the folder should be", encoding="utf-8")
+    split = stratified_split(ds, "label", names, 0.2, 4, _ids_of(labels, names))
+    want = split_arrays(len(labels), 0.2, 4, np.array([names.index(v) for v in labels]))
+    assert split.tables is None and split.eval.tolist() == want[1].tolist()
+    with sf.Scratch(tmp_path / "data.arrow") as scratch:  # a file, not a folder: arrays in memory
+        held = scratch.array(5, np.int64)
+        held[:] = 7
+        assert scratch.folder is None and held.tolist() == [7] * 5

@@ -63,6 +63,14 @@ def select_mapped(ds: datasets.Dataset, indices: Any) -> datasets.Dataset:
                             fingerprint=digest.hexdigest())
 
 
+def release_unused() -> None:
+    """Hand back to the system the memory Arrow's default pool holds but no longer uses (pyarrow's mimalloc pool
+    keeps freed pages, in 2 MiB huge pages, for later allocations), e.g. after a pass over a whole file."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def column_array(ds: datasets.Dataset, column: str) -> Any:
     """Column ``column`` of ``ds`` (its indices mapping applied) as a ``pyarrow.ChunkedArray`` (no copy when
     ``ds`` has no mapping: the memory-mapped data is used in place)."""
@@ -139,16 +147,10 @@ def fingerprints(values: Any) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
-def in_sorted(needles: Any, haystack: Any) -> Any:
-    """A boolean mask: which of ``needles`` occur in ``haystack`` (numpy, by sorting; no hash table)."""
-    import numpy as np
-
-    return SortedCodes(np.sort(haystack)).contains(needles)
-
-
 class SortedCodes:
-    """A sorted set of 64-bit fingerprints to test many needles against, one batch at a time: a fixed-size
-    screen on the top bits answers most needles at once, and only the rest are looked up by binary search."""
+    """A sorted set of 64-bit fingerprints to test many needles against, one batch at a time: a screen on the
+    top bits (about eight slots per code, at most 2**22) answers most needles at once, and only the rest are
+    looked up by binary search."""
 
     SCREEN_BITS = 22
 
@@ -156,9 +158,11 @@ class SortedCodes:
         import numpy as np
 
         self.ordered = ordered
-        self.shift = np.uint64(64 - self.SCREEN_BITS)
-        self.screen = np.zeros(1 << self.SCREEN_BITS, bool)
-        self.screen[ordered >> self.shift] = True
+        bits = min(self.SCREEN_BITS, max(10, int(len(ordered)).bit_length() + 3))
+        self.shift = np.uint64(64 - bits)
+        self.screen = np.zeros(1 << bits, bool)
+        for start in range(0, len(ordered), 1 << 16):  # by chunks: ``ordered`` may be a memory-mapped array
+            self.screen[ordered[start:start + (1 << 16)] >> self.shift] = True
 
     def contains(self, needles: Any) -> Any:
         """Which of ``needles`` (a numpy uint64 array) are in the set."""
@@ -183,11 +187,13 @@ def row_range(rows: Any, start: int, end: int) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
-def take_rows(table: Any, rows: Any) -> Any:
+def take_rows(table: Any, rows: Any, pool: Any = None) -> Any:
     """``table.take(rows)`` one record batch at a time (pyarrow's own ``take`` on a chunked column concatenates
-    every chunk first, a copy of the whole column), in the order of ``rows``."""
+    every chunk first, a copy of the whole column), in the order of ``rows``; ``pool``: the Arrow memory pool of
+    the result (None: the default)."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     rows = np.asarray(rows, dtype=np.int64)
     order = np.argsort(rows, kind="stable")
@@ -197,10 +203,10 @@ def take_rows(table: Any, rows: Any) -> Any:
     for batch in table.to_batches():
         lo, hi = row_range(ordered, start, start + batch.num_rows)
         if hi > lo:
-            parts.append(batch.take(pa.array(ordered[lo:hi] - start)))
+            parts.append(pc.take(batch, pa.array(ordered[lo:hi] - start), memory_pool=pool))
         start += batch.num_rows
     taken = pa.Table.from_batches(parts, schema=table.schema)
-    return taken.take(pa.array(np.argsort(order, kind="stable")))
+    return pc.take(taken, pa.array(np.argsort(order, kind="stable")), memory_pool=pool)
 
 
 def base_and_rows(ds: datasets.Dataset) -> tuple[Any, Any]:

@@ -12,18 +12,19 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import paths
 from ..config import RunConfig
 from .arrowops import (
     SortedCodes,
     base_and_rows,
     chunk_fingerprints,
     chunks,
-    in_sorted,
     is_text,
     row_range,
     select_rows,
     take_rows,
 )
+from .split_files import Scratch
 from .templates import Segment, render_tokens, resolve_template
 from .tokenize import IGNORE_INDEX
 
@@ -130,9 +131,9 @@ def suggest_max_length(lengths: list[int], cover: float = COVER) -> int:
     return max(8, -(-q // 8) * 8)
 
 
-def _keys(table: Any, columns: list[str]) -> Any:
+def _keys(table: Any, columns: list[str], pool: Any = None) -> Any:
     """One text key per row of the Arrow ``table`` (or record batch)'s ``columns`` (text as is, numbers as
-    text, else JSON)."""
+    text, else JSON); ``pool``: the Arrow memory pool of new arrays (None: the default)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -141,11 +142,12 @@ def _keys(table: Any, columns: list[str]) -> Any:
         col = table.column(name)
         if not is_text(col):
             if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
-                col = pc.cast(col, pa.string())
+                col = pc.cast(col, pa.string(), memory_pool=pool)
             else:
-                return pa.array([json.dumps(v, sort_keys=True) for v in col.to_pylist()], pa.string())
-        values.append(pc.fill_null(col, ""))
-    return values[0] if len(values) == 1 else pc.binary_join_element_wise(*values, "\x1f")
+                return pa.array([json.dumps(v, sort_keys=True) for v in col.to_pylist()], pa.string(),
+                                memory_pool=pool)
+        values.append(pc.coalesce(col, pa.scalar("", col.type), memory_pool=pool) if col.null_count else col)
+    return values[0] if len(values) == 1 else pc.binary_join_element_wise(*values, "\x1f", memory_pool=pool)
 
 
 def _ascending(rows: Any, step: int = 1 << 16) -> bool:
@@ -169,12 +171,12 @@ def _sorted_rows(rows: Any) -> tuple[Any, Any]:
     return rows[order], order
 
 
-def _codes(table: Any, columns: list[str], rows: Any) -> Any:
-    """The fingerprint of the key of each of ``rows`` (sorted; None: every row) of ``table``, one record batch
-    at a time, so no array over every row of the file is built."""
+def _codes(table: Any, columns: list[str], rows: Any, out: Any) -> Any:
+    """The fingerprint of the key of each of ``rows`` (sorted; None: every row) of ``table``, written into
+    ``out`` (a uint64 array, one item per row) one record batch at a time; returns ``out``."""
     import numpy as np
 
-    parts = []
+    written = 0
     start = 0
     for batch in table.select(columns).to_batches():
         end = start + batch.num_rows
@@ -187,9 +189,11 @@ def _codes(table: Any, columns: list[str], rows: Any) -> Any:
             keys = _keys(batch, columns)
             for at, chunk in chunks(keys):
                 part = local if local is None else local[(local >= at) & (local < at + len(chunk))] - at
-                parts.append(chunk_fingerprints(chunk, part))
+                codes = chunk_fingerprints(chunk, part)
+                out[written:written + len(codes)] = codes
+                written += len(codes)
         start = end
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+    return out
 
 
 def _matching_codes(table: Any, columns: list[str], rows: Any, wanted: SortedCodes) -> tuple[Any, Any]:
@@ -219,6 +223,16 @@ def _matching_codes(table: Any, columns: list[str], rows: Any, wanted: SortedCod
     return (np.concatenate(hits) if hits else empty), (np.concatenate(codes) if codes else empty.astype(np.uint64))
 
 
+def _candidates(codes: Any, ordered: Any, step: int = 1 << 16) -> Any:
+    """Positions in ``codes`` of the fingerprints that are in the sorted ``ordered``, one chunk at a time."""
+    import numpy as np
+
+    wanted = SortedCodes(ordered)
+    found = [np.flatnonzero(wanted.contains(codes[start:start + step])) + start
+             for start in range(0, len(codes), step)]
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
 def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, columns: list[str]) -> tuple[int, str]:
     """Evaluation rows whose ``columns`` equal a training row's, and one example.
 
@@ -227,6 +241,7 @@ def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, colu
     at a time; the few candidates are compared exactly with Arrow. Memory does not grow with the training rows.
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not columns or len(evaluation) == 0:
@@ -235,17 +250,23 @@ def count_duplicates(train: datasets.Dataset, evaluation: datasets.Dataset, colu
     eval_table, eval_rows = base_and_rows(evaluation)
     train_rows, _ = _sorted_rows(train_rows)
     eval_sorted, order = _sorted_rows(eval_rows)
-    eval_codes = _codes(eval_table, columns, eval_sorted)
-    if order is not None:  # back to evaluation order, so the example is the first duplicate
-        eval_codes = eval_codes[np.argsort(order, kind="stable")]
-    partners, partner_codes = _matching_codes(train_table, columns, train_rows, SortedCodes(np.sort(eval_codes)))
-    candidates = np.flatnonzero(in_sorted(eval_codes, np.sort(partner_codes)))
+    with Scratch(paths.cache_dir() / "scratch") as scratch:  # the evaluation fingerprints, file-backed
+        eval_codes = _codes(eval_table, columns, eval_sorted, scratch.array(len(evaluation), np.uint64))
+        if order is not None:  # back to evaluation order, so the example is the first duplicate
+            eval_codes = eval_codes[np.argsort(order, kind="stable")]
+        ordered = scratch.array(len(eval_codes), np.uint64)
+        ordered[:] = eval_codes
+        ordered.sort()
+        partners, partner_codes = _matching_codes(train_table, columns, train_rows, SortedCodes(ordered))
+        candidates = _candidates(eval_codes, np.sort(partner_codes))
     if not len(candidates):
         return 0, ""
     eval_at = candidates if eval_rows is None else eval_rows[candidates]
-    eval_keys = _keys(take_rows(eval_table.select(columns), eval_at), columns)
-    train_keys = _keys(take_rows(train_table.select(columns), partners), columns)
-    hit = pc.is_in(eval_keys, value_set=train_keys).to_numpy(zero_copy_only=False)
+    pool = pa.system_memory_pool()  # the few candidates: the default (mimalloc) pool would back them with new
+    # 2 MiB transparent huge pages, several MB of resident memory for a few hundred KB of text
+    eval_keys = _keys(take_rows(eval_table.select(columns), eval_at, pool), columns, pool)
+    train_keys = _keys(take_rows(train_table.select(columns), partners, pool), columns, pool)
+    hit = pc.is_in(eval_keys, value_set=train_keys, memory_pool=pool).to_numpy(zero_copy_only=False)
     n = int(hit.sum())
     example = str(eval_keys[int(hit.argmax())].as_py()).replace("\x1f", " | ") if n else ""
     return n, example

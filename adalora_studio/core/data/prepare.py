@@ -23,6 +23,7 @@ from .arrowops import (
     distinct_labels,
     label_id_array,
     label_id_chunks,
+    release_unused,
     select_mapped,
     select_rows,
 )
@@ -175,6 +176,7 @@ def _resolve(cfg: RunConfig) -> _Resolved:
     if fmt in ("csv", "tsv"):
         resolved.summary = dataclasses.replace(resolved.summary, delimiter=resolve_delimiter(train_path, fmt,
                                                                                                 d.delimiter))
+    release_unused()  # what the conversion and the whole-file checks freed
     return resolved
 
 

@@ -135,7 +135,10 @@ def stratified_split(ds: datasets.Dataset, label_column: str, names: tuple[str, 
 
     key = split_key(ds, label_column, names, fraction, seed)
     if key is not None:
-        split = _load(ds, key) or _draw(ds, key, fraction, seed, id_chunks(), len(names))
+        try:
+            split = _load(ds, key) or _draw(ds, key, fraction, seed, id_chunks(), len(names))
+        except OSError:  # the cache cannot be written (full disk, read-only folder): split in memory
+            split = None
         if split is not None:
             return split
     parts = list(id_chunks())

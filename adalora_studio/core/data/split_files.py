@@ -24,20 +24,38 @@ CHUNK = 1 << 16
 
 
 class Scratch:
-    """Memory-mapped numpy arrays in a temporary folder under ``parent``, removed on exit."""
+    """Memory-mapped numpy arrays in a temporary folder under ``parent``, removed on exit (arrays in memory
+    where the folder cannot be written)."""
 
     def __init__(self, parent: Path) -> None:
-        parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f".scratch-{os.getpid()}-", dir=parent))
+        self.folder: Path | None = None
         self.arrays: list[Any] = []
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=f".scratch-{os.getpid()}-", dir=parent))
+        except OSError:
+            pass
 
     def array(self, n: int, dtype: Any) -> Any:
-        """A writable array of ``n`` items (zeros), backed by a new file (a plain ndarray view of the map)."""
+        """A writable array of ``n`` items (zeros), backed by a new file (a plain ndarray view of the map). The
+        file's space is reserved first, so a full disk gives an array in memory instead (a write into a sparse
+        mapped file on a full disk would kill the process with SIGBUS)."""
         import numpy as np
 
-        if n == 0:
-            return np.zeros(0, dtype)
-        mapped = np.memmap(self.folder / f"{len(self.arrays)}.bin", dtype=dtype, mode="w+", shape=(n,))
+        if n == 0 or self.folder is None:
+            return np.zeros(n, dtype)
+        path = self.folder / f"{len(self.arrays)}.bin"
+        try:
+            with path.open("wb") as fh:
+                size = n * np.dtype(dtype).itemsize
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(fh.fileno(), 0, size)
+                else:  # pragma: no cover - Windows and macOS
+                    fh.truncate(size)
+            mapped = np.memmap(path, dtype=dtype, mode="r+", shape=(n,))
+        except OSError:
+            path.unlink(missing_ok=True)
+            return np.zeros(n, dtype)
         self.arrays.append(mapped)
         return mapped.view(np.ndarray)  # type(x) is np.ndarray: numpy's fast in-place shuffle applies
 
@@ -46,7 +64,8 @@ class Scratch:
 
     def __exit__(self, *exc: object) -> None:
         self.arrays.clear()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def id_dtype(n_classes: int) -> Any:
@@ -107,7 +126,9 @@ def draw_eval_rows(n_rows: int, fraction: float, seed: int, ids: Any, n_classes:
             _draw(None, n_rows, len(evaluation), rng, scratch, evaluation)
         evaluation.sort()
         return evaluation
-    counts = np.bincount(ids, minlength=n_classes) if len(ids) else np.zeros(n_classes, np.int64)
+    counts = np.zeros(n_classes, np.int64)
+    for part in chunked(ids):  # bincount converts its input to int64: one chunk at a time
+        counts += np.bincount(part, minlength=n_classes)
     takes = [_take(int(c), fraction) for c in counts]
     evaluation = scratch.array(sum(takes), np.int64)
     grouped = _grouped(ids, counts, scratch) if len(evaluation) else None
