@@ -5,8 +5,9 @@ file's path, size, modification time and the reading options) and returns that f
 so memory does not grow with the file. Writes are atomic (a temporary file renamed into place), so processes
 of a multi-process run that convert the same file at once each end up with a whole file.
 
-- CSV/TSV go through pyarrow's streaming CSV reader. When it refuses a file, the :mod:`csv` module scans it to
-  name the row (see :func:`load.csv_rows`).
+- CSV/TSV go through pyarrow's streaming CSV reader, over a memory map of the file (the reader reads up to 32
+  blocks ahead; mapped, those are file pages rather than heap). When it refuses a file, the :mod:`csv` module
+  scans it to name the row (see :func:`load.csv_rows`).
 - ``.gz``, ``.bz2``, ``.xz`` (and ``.zst`` with the ``zstandard`` package) are decompressed into the cache
   first; a corrupt file names the file and how far it could be read.
 - ``.xlsx`` through openpyxl (the ``xlsx`` extra), first sheet unless ``data.sheet`` names one.
