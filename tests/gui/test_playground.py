@@ -148,7 +148,8 @@ def test_report_view_shows_the_report_and_evaluates_another_file(qtbot, worker, 
         job = evaluator.evaluate(str(a), str(eval_file))
     assert job is not None and len(report_files(a)) == before + 1
     assert view.title.text().startswith(f"<b>report-{before + 1}.json")
-    assert (a / f"report-{before + 1}-confusion.png").is_file()  # its PNG figures are drawn as it is shown
+    png = a / f"report-{before + 1}-confusion.png"  # its PNG figures are drawn (in the background) as it is shown
+    qtbot.waitUntil(lambda: png.is_file() and view.pngs.pending == 0, timeout=20_000)
 
 
 def test_finish_panel_offers_report_and_playground(qtbot, runs) -> None:  # noqa: ANN001

@@ -48,13 +48,27 @@ def _model_inputs(batch: dict[str, Any], task: str = "") -> dict[str, Any]:
     return {k: v for k, v in batch.items() if k != "labels"}
 
 
+def _example_losses(logits: Any, y: Any, task: str) -> tuple[Any, Any]:
+    """(summed loss per example, loss-bearing positions per example) of one batch: tokens for causal LM (shifted)
+    and seq2seq (decoder logits aligned with the labels), one per example for classification."""
+    import torch
+    import torch.nn.functional as F
+
+    if task == "causal-lm":
+        logits, y = logits[:, :-1], y[:, 1:]
+    elif task != "seq2seq":
+        return F.cross_entropy(logits, y, reduction="none"), torch.ones_like(y)
+    token_loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=IGNORE_INDEX,
+                                 reduction="none").view(y.shape)
+    return token_loss.sum(dim=1), (y != IGNORE_INDEX).sum(dim=1)
+
+
 def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None) -> EvalResult:
     """Evaluate ``model`` (wrapped or not) on ``loader`` with the current rank mask applied, then restore.
 
     The model is put back in training mode afterwards if it was training.
     """
     import torch
-    import torch.nn.functional as F
 
     unwrapped = accelerator.unwrap_model(model) if accelerator is not None else model
     was_training = model.training
@@ -74,25 +88,12 @@ def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None)
                     with accelerator.autocast():
                         logits = model(**_model_inputs(batch, task)).logits.float()
                 y = batch["labels"]
-                if task == "causal-lm":
-                    shifted = y[:, 1:]
-                    token_loss = F.cross_entropy(
-                        logits[:, :-1].reshape(-1, logits.size(-1)), shifted.reshape(-1),
-                        ignore_index=IGNORE_INDEX, reduction="none",
-                    ).view(shifted.shape)
-                    per_example, count = token_loss.sum(dim=1), (shifted != IGNORE_INDEX).sum(dim=1)
-                elif task == "seq2seq":  # decoder logits are aligned with the labels (no shift)
-                    token_loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
-                                                 ignore_index=IGNORE_INDEX, reduction="none").view(y.shape)
-                    per_example, count = token_loss.sum(dim=1), (y != IGNORE_INDEX).sum(dim=1)
-                else:
-                    per_example = F.cross_entropy(logits, y, reduction="none")
-                    count = torch.ones_like(y)
+                per_example, count = _example_losses(logits, y, task)
+                if task == "text-classification":
                     preds.append(logits.argmax(dim=-1))
                     labels.append(y)
                 if accelerator is not None:
-                    gathered = accelerator.gather_for_metrics((per_example, count))
-                    per_example, count = gathered
+                    per_example, count = accelerator.gather_for_metrics((per_example, count))
                     if task == "text-classification":
                         preds[-1], labels[-1] = accelerator.gather_for_metrics((preds[-1], labels[-1]))
                 losses.append(per_example.double())
@@ -100,6 +101,13 @@ def evaluate(model: Any, loader: Any, task: str, accelerator: Any | None = None)
     finally:
         if was_training:
             model.train()
+    return _result(losses, counts, preds, labels, task)
+
+
+def _result(losses: list[Any], counts: list[Any], preds: list[Any], labels: list[Any], task: str) -> EvalResult:
+    """The mean loss per loss-bearing position, and perplexity or the classification metrics."""
+    import torch
+
     if not losses:
         return EvalResult(float("nan"), {}, 0)
     total_loss = torch.cat(losses).sum().item()
