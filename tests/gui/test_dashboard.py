@@ -383,3 +383,27 @@ def test_the_end_of_a_live_run_shows_at_once(dashboard: Dashboard) -> None:
     dashboard.apply_event(events[-1])  # Stopped: no waiting for the next timer tick
     assert dashboard.progress.state_label.text() == "Stopped"
     assert dashboard.progress.resume_button.isEnabled() and not dashboard.finish_panel.isHidden()
+
+
+def test_a_run_first_appears_over_three_event_loop_turns(dashboard: Dashboard) -> None:
+    from adalora_studio.gui.dashboard.state import PART_RANKS
+
+    events = synthetic_events(total_steps=20, n_layers=3)
+    for event in events[:6]:  # RunStarted, the first rank snapshot, the first steps; no terminal event
+        assert not isinstance(event, Failed)
+        dashboard.apply_event(event)
+    assert any(isinstance(e, RanksUpdated) for e in events[:6])
+    drawn = dashboard.redraw_count
+    dashboard._timed_redraw()  # turn 1: the run's page appears, nothing is drawn on it yet
+    assert dashboard.pages.currentIndex() == 1 and dashboard.redraw_count == drawn
+    dashboard._timed_redraw()  # turn 2: curves, progress and log; the ranks wait
+    assert dashboard.redraw_count == drawn + 1 and len(dashboard.curves.loss_raw.getData()[0]) > 0
+    assert dashboard.rank_bars.snapshot is None and PART_RANKS in dashboard.state.dirty
+    dashboard._timed_redraw()  # turn 3: the first snapshot's bars and heatmap
+    assert dashboard.rank_bars.snapshot is not None and len(_bar_heights(dashboard)) == 3 * len(
+        {m.matrix_type for m in dashboard.rank_bars.snapshot.matrices})
+    for event in events[6:12]:
+        dashboard.apply_event(event)
+    before = dashboard.redraw_count
+    dashboard._timed_redraw()  # from then on one turn draws everything that changed
+    assert dashboard.redraw_count == before + 1
