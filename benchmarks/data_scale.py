@@ -24,6 +24,7 @@ Usage::
     .venv/bin/python benchmarks/data_scale.py                            # 1M rows, 3 repeats
     .venv/bin/python benchmarks/data_scale.py --rows 1000000 --repeat 3 --scaling
     .venv/bin/python benchmarks/data_scale.py --rows 200000 --repeat 1
+    .venv/bin/python benchmarks/data_scale.py --whole --repeat 3          # also the whole validate command
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 WORDS = ("order parcel refund invoice account password login shipping billing delayed broken screen battery "
@@ -151,6 +154,48 @@ def report(results: dict[str, list[dict[str, float]]]) -> None:
               f"{median(results[key], 'mapped_mb'):10.0f}")
 
 
+def _timed_command(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds and peak resident MB of one whole process (its own accounting, from ``wait4``)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    return {"s": wall, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def whole_validate(rows: int, repeat: int, folder: Path) -> None:
+    """``adalora-studio validate`` as a user runs it (model, tokenizer, plan and data: the whole process) on the
+    demo config and on the same config pointed at the ``rows``-row file, empty cache and filled, alternating."""
+    path = folder / f"scale-{rows}.csv"
+    if not path.exists():
+        write_csv(path, rows)
+    exe = str(Path(sys.executable).with_name("adalora-studio"))
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1", HF_HUB_OFFLINE="1")
+    demo_cfg, big_cfg = folder / "validate-demo.json", folder / f"validate-{rows}.json"
+    subprocess.run([exe, "init-config", "--force", str(demo_cfg)], env=env, check=True, capture_output=True)
+    text = demo_cfg.read_text(encoding="utf-8")
+    big_cfg.write_text(re.sub(r'"train_file": "[^"]*"', json.dumps({"train_file": str(path)})[1:-1], text),
+                       encoding="utf-8")
+    filled = folder / "home-validate-filled"
+    subprocess.run([exe, "validate", str(big_cfg)], env=dict(env, ADALORA_STUDIO_HOME=str(filled)), check=True,
+                   capture_output=True)  # fills the cache once
+    results: dict[str, list[dict[str, float]]] = {"demo": [], "cold": [], "warm": []}
+    for _ in range(repeat):
+        empty = folder / "home-validate-empty"
+        subprocess.run(["rm", "-rf", str(empty)], check=True)
+        for key, cfg, home in (("demo", demo_cfg, filled), ("cold", big_cfg, empty), ("warm", big_cfg, filled)):
+            results[key].append(_timed_command([exe, "validate", str(cfg)], dict(env, ADALORA_STUDIO_HOME=str(home))))
+    demo_s, demo_mb = median(results["demo"], "s"), median(results["demo"], "peak_mb")
+    print(f"\nwhole `adalora-studio validate` (medians of {repeat}; the data-dependent part is the difference)")
+    print(f"{'config':36} {'wall s':>7} {'peak MB':>8} {'- demo s':>9} {'- demo MB':>10}")
+    for key, label in (("demo", "the 1,200-row demo"), ("cold", f"{rows:,} rows, empty cache"),
+                       ("warm", f"{rows:,} rows, cache filled")):
+        t, mb = median(results[key], "s"), median(results[key], "peak_mb")
+        print(f"{label:36} {t:7.2f} {mb:8.0f} {t - demo_s:9.2f} {mb - demo_mb:10.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -158,9 +203,13 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true",
                         help="also measure a quarter and a half of --rows: does memory grow with the file?")
     parser.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "adalora-data-scale"))
+    parser.add_argument("--whole", action="store_true",
+                        help="also time the whole `adalora-studio validate` command on the demo and on the file")
     args = parser.parse_args()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
+    if args.whole:
+        whole_validate(args.rows, args.repeat, folder)
     report(measure(args.rows, args.repeat, folder))
     if args.scaling:
         sizes = [args.rows // 4, args.rows // 2, args.rows]

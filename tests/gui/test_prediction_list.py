@@ -146,3 +146,25 @@ def test_painted_cells_use_the_palette(qtbot, scheme: str) -> None:  # noqa: ANN
         if scheme == "dark":
             assert QColor("#ffffff").rgb() not in colours  # nothing hard-coded white on the dark theme
         view.close()
+
+
+def test_ctrl_c_copies_the_selected_lines_as_tab_separated_text(qtbot) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QGuiApplication
+
+    view = _view(qtbot)
+    texts = [*TEXTS[:2], "a line\twith a tab"]
+    a, b = _preds(texts, 1), _preds(texts, 2, note_every=2)
+    view.show_predictions([("A · run-a", a), ("B · run-b", b)])
+    everything = view.copy_predictions().splitlines()  # nothing selected: every line
+    assert everything[0].split("\t") == ["text"] + [f"{run}: {field}" for run in ("A · run-a", "B · run-b")
+                                                   for field in ("label", "probability", "note")]
+    assert len(everything) == 4 and everything[3].split("\t")[0] == "a line with a tab"
+    view.results.selectRow(1)
+    view.results.setFocus()
+    qtbot.keyClick(view.results, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QGuiApplication.clipboard().text().splitlines()
+    assert len(copied) == 2, copied  # the header and the selected line
+    fields = copied[1].split("\t")
+    assert fields[0] == texts[1] and fields[1] == a[1]["label"] and fields[4] == b[1]["label"]
+    assert float(fields[2]) == pytest.approx(a[1]["probabilities"][a[1]["label"]], abs=1e-4)
+    assert fields[3] == "" and fields[6] == ""  # no truncation note on that line

@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -72,6 +73,7 @@ class ClassifyView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.results, 3)
         layout.addWidget(self.table, 2)
+        self.results.copy_requested.connect(self.copy_predictions)
         self.predict_button.clicked.connect(self._on_predict)
         self.score_button.clicked.connect(lambda: self.score_requested.emit(self.rows_spin.value()))
 
@@ -89,6 +91,16 @@ class ClassifyView(QWidget):
         self.predictions.set_predictions(columns)
         self._fit_rows()
         self.results.scrollToTop()
+
+    def copy_predictions(self) -> str:
+        """Copy the selected lines' predictions (every line when none is selected) to the clipboard as
+        tab-separated text, header included; returns it."""
+        from PySide6.QtGui import QGuiApplication
+
+        rows = [index.row() for index in self.results.selectionModel().selectedRows()]
+        text = self.predictions.as_tsv(rows or None)
+        QGuiApplication.clipboard().setText(text)
+        return text
 
     def prediction_count(self) -> int:
         """Input lines shown in the results."""
@@ -152,9 +164,22 @@ class ClassifyView(QWidget):
         self.rows_shown.emit()
 
 
-def _results_view(model: PredictionsModel) -> QTableView:
+class _ResultsView(QTableView):
+    """A table whose Copy key asks for the whole lines' predictions (Qt's own copies one cell's display text)."""
+
+    copy_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's signature
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+def _results_view(model: PredictionsModel) -> _ResultsView:
     """The predictions table: fixed row heights, painted run cells, text and run columns sharing the width."""
-    view = QTableView()
+    view = _ResultsView()
     view.setModel(model)
     view.setItemDelegate(PredictionDelegate(view))
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -81,6 +81,19 @@ class PredictionsModel(QAbstractTableModel):
     def run_names(self) -> list[str]:
         return list(self._names)
 
+    def as_tsv(self, rows: list[int] | None = None) -> str:
+        """``rows`` (all when None) as tab-separated text for a spreadsheet: a header, then per line its text and,
+        per run, the predicted label, its probability and the truncation note (tabs and newlines in a text become
+        spaces)."""
+        header = ["text"] + [f"{name}: {field}" for name in self._names for field in ("label", "probability", "note")]
+        lines = ["\t".join(header)]
+        for r in range(len(self._texts)) if rows is None else sorted(set(rows)):
+            fields = [self._texts[r]]
+            for cell in self._cells[r]:
+                fields += [cell.label, f"{cell.probability:.4f}", cell.note]
+            lines.append("\t".join(" ".join(f.split()) for f in fields))
+        return "\n".join(lines) + "\n"
+
     def max_classes(self) -> int:
         """The most classes any cell has (0 when empty)."""
         return max((len(c.ranked) for row in self._cells for c in row), default=0)
