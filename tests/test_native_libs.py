@@ -61,3 +61,19 @@ def test_a_failed_dlopen_stops_the_preload_quietly(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(native_libs, "torch_library_plan", lambda: [(Path(sys.executable), 0)] * 2)
     assert native_libs.preload_torch_libraries(failing) == []
     assert len(calls) == 1  # it stopped at the first failure and left the rest to import torch
+
+
+def test_a_cuda_build_gets_only_the_global_deps_preloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from adalora_studio.app import native_libs
+
+    opened: list[bytes] = []
+    monkeypatch.setattr(native_libs, "torch_library_plan",
+                        lambda: [(Path("/x/lib/libtorch_global_deps.so"), 0), (Path("/x/_C.so"), 0)])
+    monkeypatch.setattr(native_libs, "_cuda_runtime_loaded", lambda: True)  # libcudart came with the global deps
+    loaded = native_libs.preload_torch_libraries(lambda path, flags: opened.append(path) or 1)
+    assert opened == [b"/x/lib/libtorch_global_deps.so"] and [p for p, _, _ in loaded] == [opened[0].decode()]
+    monkeypatch.setattr(native_libs, "_cuda_runtime_loaded", lambda: False)  # a CPU build: both
+    opened.clear()
+    assert len(native_libs.preload_torch_libraries(lambda path, flags: opened.append(path) or 1)) == 2

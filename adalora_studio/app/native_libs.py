@@ -9,7 +9,9 @@ library's ``dlopen`` for the same files, in the same order and with the same fla
 ``import torch`` finds them loaded and only runs the module's Python-facing initialisation.
 
 It is an optimisation only: on Windows, with ``TORCH_USE_RTLD_GLOBAL`` set (torch then loads itself differently),
-or when a file is missing or fails to load, it stops and ``import torch`` does everything as usual.
+or when a file is missing or fails to load, it stops and ``import torch`` does everything as usual. On a CUDA build
+it loads ``libtorch_global_deps`` only: torch's own import preloads some CUDA libraries by path before ``torch/_C``,
+and a preload of ``_C`` must not get ahead of that.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ def preload_torch_libraries(dlopen: Callable[[bytes, int], int] | None = None) -
         return []
     loaded: list[Loaded] = []
     for path, flags in plan:
+        if loaded and _cuda_runtime_loaded():
+            log.debug("a CUDA build of torch: its own import loads the rest (it preloads CUDA libraries first)")
+            break
         start = time.perf_counter()
         if not dlopen(os.fsencode(path), flags):
             log.debug("preloading %s failed; import torch will load it", path)
@@ -71,6 +76,19 @@ def preload_torch_libraries(dlopen: Callable[[bytes, int], int] | None = None) -
     if loaded:
         log.debug("preloaded torch's native libraries in %.0f ms", 1000 * (loaded[-1][2] - loaded[0][1]))
     return loaded
+
+
+def _cuda_runtime_loaded() -> bool:
+    """Whether ``libcudart`` is mapped (after ``libtorch_global_deps``: a CUDA build). torch's ``__init__`` then
+    preloads some CUDA libraries by path before it loads ``torch/_C`` (so that ``LD_LIBRARY_PATH`` cannot pick other
+    versions of them), which a preload of ``_C`` must not get ahead of. Unreadable maps count as yes."""
+    if sys.platform == "darwin":
+        return False  # no CUDA builds there
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            return "libcudart" in fh.read()
+    except OSError:
+        return True
 
 
 def _libc_dlopen() -> Callable[[bytes, int], int]:
