@@ -16,11 +16,6 @@ SWITCH_INTERVAL_S = 0.001
 """The GIL switch interval the app runs with (CPython's default is 0.005)."""
 
 
-def share_gil_quickly() -> None:
-    """Set the GIL switch interval to :data:`SWITCH_INTERVAL_S` for the whole process."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-
 def keep_window_responsive() -> None:
     """What the app sets up once its QApplication exists, so that the worker thread cannot stall the window:
     garbage collection only on the GUI thread, in short pauses (:mod:`.gc_guard`), and the short GIL switch
@@ -28,4 +23,4 @@ def keep_window_responsive() -> None:
     from .gc_guard import collect_on_gui_thread
 
     collect_on_gui_thread()  # never let the torch worker thread run a collection that destroys Qt objects
-    share_gil_quickly()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # for the whole process
